@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from envforce.core.errors import DomainError
+
+
+class AccountError(DomainError):
+    pass

@@ -1,0 +1,67 @@
+"""Who may do what: the role → permission matrix, as data.
+
+Separation of the three administrators (三员分立, GB/T 22239-2019 level 3 "安全管理中心"
+and the usual 等保三级 practice): the system administrator manages accounts but holds no
+business or audit permission; the security administrator handles security policy (unlocking
+accounts, reviewing login security); the audit administrator reads and exports the audit trail
+and changes nothing. No role holds two of the three.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from envforce.accounts.choices import Role
+
+
+class Perm(StrEnum):
+    REGISTRY_VIEW = "registry.view"  # the district's registries (enterprises, inspectors, ...)
+    REGISTRY_EDIT = "registry.edit"  # enterprises, outlets, monitoring points, firms
+    INSPECTOR_EDIT = "registry.inspector_edit"  # inspectors, conflicts of interest, departments
+    CATALOGUE_EDIT = "registry.catalogue_edit"  # import and adopt enforcement-item catalogue versions
+    REGISTRY_IMPORT = "registry.import"
+    REGISTRY_EXPORT = "registry.export"
+    OWN_ENTERPRISE = "registry.own_enterprise"  # an enterprise user: its own unit only
+    ACCOUNTS_MANAGE = "accounts.manage"
+    SECURITY_MANAGE = "accounts.security"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+
+
+_STAFF_READ = {Perm.REGISTRY_VIEW, Perm.REGISTRY_EXPORT}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.OFFICER: frozenset(_STAFF_READ),
+    Role.LEADER: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT, Perm.INSPECTOR_EDIT, Perm.REGISTRY_IMPORT}),
+    Role.STATION: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT}),
+    Role.LEGAL: frozenset(_STAFF_READ | {Perm.CATALOGUE_EDIT, Perm.REGISTRY_IMPORT}),
+    Role.HEAD: frozenset(_STAFF_READ),
+    Role.LIAISON: frozenset({Perm.REGISTRY_VIEW}),
+    Role.ENTERPRISE: frozenset({Perm.OWN_ENTERPRISE}),
+    Role.SYSADMIN: frozenset({Perm.ACCOUNTS_MANAGE}),
+    Role.SECADMIN: frozenset({Perm.SECURITY_MANAGE}),
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
+}
+
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})
+
+
+def role_has(role: str, perm: Perm | str) -> bool:
+    try:
+        return Perm(perm) in ROLE_PERMISSIONS.get(Role(role), frozenset())
+    except ValueError:
+        return False
+
+
+def roles_with(perm: Perm) -> frozenset[Role]:
+    return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if perm in perms)
+
+
+def can_assign_role(actor_role: str, new_role: str) -> bool:
+    """The system administrator creates business accounts; the three administrator roles are
+    assigned by the security administrator, so that no one administrator can make another."""
+    if actor_role == Role.SYSADMIN:
+        return new_role not in ADMIN_ROLES
+    if actor_role == Role.SECADMIN:
+        return new_role in ADMIN_ROLES
+    return False

@@ -1,0 +1,7 @@
+"""The REST API under /api/: each app contributes its routes from its api/ package."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("envforce.registry.api.urls")),
+]

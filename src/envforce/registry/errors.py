@@ -1,0 +1,5 @@
+from envforce.core.errors import DomainError
+
+
+class RegistryError(DomainError):
+    pass
