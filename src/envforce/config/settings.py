@@ -203,11 +203,12 @@ USE_TZ = True
 # --- Static files: all served by the app itself (closed networks, no CDN) --------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("ENVFORCE_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [("bootstrap", xs_bootstrap.BASE_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "envforce.web.storage.StaticStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
