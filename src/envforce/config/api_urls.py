@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("envforce.registry.api.urls")),
+    path("auth/", include("envforce.accounts.api.urls")),
 ]

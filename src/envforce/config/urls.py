@@ -1,7 +1,7 @@
 """Top-level URL map: each app owns its own urls.py and api/urls.py."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from envforce.accounts.urls import auth_urlpatterns
 from envforce.core import views as core_views
@@ -15,5 +15,5 @@ urlpatterns = [
     path("registry/", include(("envforce.registry.urls", "registry"))),
     path("api/", include("envforce.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
