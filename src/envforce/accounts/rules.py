@@ -26,18 +26,38 @@ class Perm(StrEnum):
     SECURITY_MANAGE = "accounts.security"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
+    # Credit evaluation and the positive list (issue 4)
+    CREDIT_VIEW = "credit.view"  # all grades with their reasons
+    CREDIT_MANAGE = "credit.manage"  # recompute, answer objections, edit rule sets
+    OWN_CREDIT = "credit.own"  # an enterprise: its own grade, reasons, objections
+    POSITIVE_LIST_APPROVE = "credit.positive_list_approve"
+    # Plans, draws and inspection tasks (issue 4)
+    PLAN_VIEW = "planning.view"
+    PLAN_EDIT = "planning.edit"
+    PLAN_APPROVE = "planning.approve"
+    DRAW_RUN = "planning.draw"
+    TASK_VIEW_ALL = "planning.tasks_all"
+    TASK_VIEW_OWN = "planning.tasks_own"
+    # Online monitoring and off-site supervision (issue 3)
+    MONITORING_VIEW = "monitoring.view"
+    ALARM_REVIEW = "monitoring.review"  # dismiss alarms, issue exceedance audit reports
+    QUARANTINE_ASSIGN = "monitoring.quarantine"
+    CLUE_HANDLE = "monitoring.clue"  # the brigade records that a case was opened on a clue
+    OWN_DATA_MARK = "monitoring.own_mark"  # an enterprise marks its own data
 
 
-_STAFF_READ = {Perm.REGISTRY_VIEW, Perm.REGISTRY_EXPORT}
+_STAFF_READ = {Perm.REGISTRY_VIEW, Perm.REGISTRY_EXPORT, Perm.CREDIT_VIEW, Perm.PLAN_VIEW, Perm.MONITORING_VIEW}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.OFFICER: frozenset(_STAFF_READ),
-    Role.LEADER: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT, Perm.INSPECTOR_EDIT, Perm.REGISTRY_IMPORT}),
-    Role.STATION: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT}),
-    Role.LEGAL: frozenset(_STAFF_READ | {Perm.CATALOGUE_EDIT, Perm.REGISTRY_IMPORT}),
-    Role.HEAD: frozenset(_STAFF_READ),
-    Role.LIAISON: frozenset({Perm.REGISTRY_VIEW}),
-    Role.ENTERPRISE: frozenset({Perm.OWN_ENTERPRISE}),
+    Role.OFFICER: frozenset(_STAFF_READ | {Perm.TASK_VIEW_OWN, Perm.CLUE_HANDLE}),
+    Role.LEADER: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT, Perm.INSPECTOR_EDIT, Perm.REGISTRY_IMPORT,
+                                          Perm.PLAN_EDIT, Perm.PLAN_APPROVE, Perm.DRAW_RUN, Perm.TASK_VIEW_ALL,
+                                          Perm.TASK_VIEW_OWN, Perm.POSITIVE_LIST_APPROVE, Perm.CLUE_HANDLE}),
+    Role.STATION: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT, Perm.ALARM_REVIEW, Perm.QUARANTINE_ASSIGN}),
+    Role.LEGAL: frozenset(_STAFF_READ | {Perm.CATALOGUE_EDIT, Perm.REGISTRY_IMPORT, Perm.CREDIT_MANAGE}),
+    Role.HEAD: frozenset(_STAFF_READ | {Perm.PLAN_APPROVE, Perm.POSITIVE_LIST_APPROVE, Perm.TASK_VIEW_ALL}),
+    Role.LIAISON: frozenset({Perm.REGISTRY_VIEW, Perm.PLAN_VIEW, Perm.TASK_VIEW_OWN}),
+    Role.ENTERPRISE: frozenset({Perm.OWN_ENTERPRISE, Perm.OWN_CREDIT, Perm.OWN_DATA_MARK}),
     Role.SYSADMIN: frozenset({Perm.ACCOUNTS_MANAGE}),
     Role.SECADMIN: frozenset({Perm.SECURITY_MANAGE}),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),

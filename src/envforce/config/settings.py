@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "envforce.core",
     "envforce.accounts",
     "envforce.registry",
+    "envforce.credit",
+    "envforce.planning",
+    "envforce.inspections",
+    "envforce.monitoring",
     "envforce.web",
     "envforce.demo",
 ]
