@@ -1,9 +1,11 @@
-from whitenoise.storage import CompressedManifestStaticFilesStorage
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 
 
-class StaticStorage(CompressedManifestStaticFilesStorage):
-    """Hashed, compressed names once collectstatic has run; plain names (served by whitenoise's
-    finders) before it, in tests and on a first start, instead of an error."""
+class StaticStorage(ManifestStaticFilesStorage):
+    """Hashed names (long cache lifetimes, served by whitenoise) once collectstatic has run;
+    plain names served by whitenoise's finders before it (tests, a first start) instead of an
+    error. Not pre-compressed: brotli over Bootstrap's many variants made collectstatic take
+    minutes on a 2-core server, for an intranet that gains little from it."""
 
     manifest_strict = False
 
