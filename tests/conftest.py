@@ -27,8 +27,8 @@ def shared_path(*parts: str) -> Path:
 
 
 def _make_user(django_user_model, username: str, role: str):
-    from envforce.core.actors import SystemActor
     from envforce.accounts import services
+    from envforce.core.actors import SystemActor
 
     return services.create_user(username=username, password=PASSWORD, role=role, display_name=username,
                                 actor=SystemActor("test", "测试"))

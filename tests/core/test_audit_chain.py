@@ -3,6 +3,7 @@ truncation is detected and the first broken entry is named."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -39,7 +40,7 @@ def test_intact_chain_verifies(chain, capsys):
 def test_entries_are_linked_and_numbered(chain):
     entries = list(AuditEntry.objects.order_by("seq"))
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
-    for prev, cur in zip(entries, entries[1:], strict=False):
+    for prev, cur in itertools.pairwise(entries):
         assert cur.prev_hash == prev.hash
     assert AuditHead.objects.get().hash == entries[-1].hash
 

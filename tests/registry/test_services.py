@@ -108,7 +108,7 @@ def _items(*codes, name="事项"):
 def test_catalogue_versions_diff_and_adoption(legal):
     v1 = services.import_catalogue_version("2024 版", _items("A1", "A2"), actor=legal)
     services.adopt_catalogue_version(v1.pk, actor=legal)
-    v2 = services.import_catalogue_version("2025 版", _items("A2", "A3") + [], actor=legal)
+    v2 = services.import_catalogue_version("2025 版", [*_items("A2", "A3")], actor=legal)
     diff = services.catalogue_diff_against_adopted(v2)
     assert diff.added == ("A3",) and diff.removed == ("A1",)
     services.adopt_catalogue_version(v2.pk, actor=legal)

@@ -146,7 +146,7 @@ def test_catalogue_version_page_shows_diff_and_legal_adopts(client_for, legal, o
     items = [{"code": c, "name": f"事项{c}", "law": "法", "article": "条"} for c in ("A1", "A2")]
     v1 = services.import_catalogue_version("v1", items, actor=legal)
     services.adopt_catalogue_version(v1.pk, actor=legal)
-    v2 = services.import_catalogue_version("v2", items[:1] + [{"code": "A3", "name": "新", "law": "法", "article": "条"}],
+    v2 = services.import_catalogue_version("v2", [*items[:1], {"code": "A3", "name": "新", "law": "法", "article": "条"}],
                                            actor=legal)
     page = client_for(officer_a).get(reverse("registry:catalogue-version", args=[v2.pk])).content.decode()
     assert "A3" in page and "A2" in page

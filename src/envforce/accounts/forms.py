@@ -31,7 +31,9 @@ class UserCreateForm(BootstrapForm):
 
     def __init__(self, *args: Any, admin_roles: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in Role if (r in ADMIN_ROLES) == admin_roles]
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [(r.value, r.label) for r in Role if (r in ADMIN_ROLES) == admin_roles]
 
 
 class UserEditForm(BootstrapForm):
@@ -42,4 +44,6 @@ class UserEditForm(BootstrapForm):
 
     def __init__(self, *args: Any, admin_roles: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.value, r.label) for r in Role if (r in ADMIN_ROLES) == admin_roles]
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [(r.value, r.label) for r in Role if (r in ADMIN_ROLES) == admin_roles]

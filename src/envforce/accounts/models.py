@@ -26,7 +26,7 @@ class User(AbstractUser):
     phone = models.CharField("电话", max_length=30, blank=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
-    objects: ClassVar[EnvforceUserManager] = EnvforceUserManager()  # type: ignore[assignment]
+    objects: ClassVar[EnvforceUserManager] = EnvforceUserManager()
 
     class Meta:
         verbose_name = "用户"

@@ -38,7 +38,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class UserListView(RolePermissionMixin, ListView):  # type: ignore[type-arg]
+class UserListView(RolePermissionMixin, ListView):
     required_perm = Perm.ACCOUNTS_MANAGE
     template_name = "accounts/user_list.html"
     paginate_by = 50

@@ -4,7 +4,7 @@ import csv
 from typing import Any
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
@@ -46,7 +46,7 @@ def _filtered_audit(params: Any) -> Any:
     return qs.order_by("-seq")
 
 
-class AuditListView(RolePermissionMixin, ListView):  # type: ignore[type-arg]
+class AuditListView(RolePermissionMixin, ListView):
     required_perm = Perm.AUDIT_VIEW
     template_name = "core/audit_list.html"
     paginate_by = 50
@@ -80,7 +80,7 @@ class _Echo:
 class AuditExportView(RolePermissionMixin, TemplateView):
     required_perm = Perm.AUDIT_EXPORT
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> StreamingHttpResponse:  # type: ignore[override]
         qs = _filtered_audit(request.GET).order_by("seq")
         writer = csv.writer(_Echo())
         header = ["序号", "时间", "操作人", "角色", "来源地址", "事件", "对象类型", "对象标识", "摘要",

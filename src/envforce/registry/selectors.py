@@ -72,5 +72,5 @@ def catalogue_items(version: CatalogueVersion | None) -> QuerySet[EnforcementIte
 
 
 def catalogue_rows(version: CatalogueVersion) -> list[dict[str, Any]]:
-    return list(version.items.values("code", "name", "law", "article", "violation_type", "penalty_min",
-                                     "penalty_max", "penalty_text", "responsible_unit"))
+    return [dict(row) for row in version.items.values("code", "name", "law", "article", "violation_type", "penalty_min",
+                                     "penalty_max", "penalty_text", "responsible_unit")]

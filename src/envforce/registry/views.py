@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -32,9 +32,7 @@ from envforce.registry.forms import (
 from envforce.registry.models import (
     CatalogueVersion,
     Enterprise,
-    Industry,
     Inspector,
-    MonitoringFirm,
     MonitoringPoint,
     Outlet,
     Street,
@@ -51,7 +49,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-class FilteredListView(RolePermissionMixin, ListView):  # type: ignore[type-arg]
+class FilteredListView(RolePermissionMixin, ListView):
     """A registry list: search, filters, sorting, pagination and Excel export of the same rows."""
 
     required_perm = Perm.REGISTRY_VIEW
@@ -74,7 +72,7 @@ class FilteredListView(RolePermissionMixin, ListView):  # type: ignore[type-arg]
             qs = qs.order_by(("-" if sort.startswith("-") else "") + field, "pk")
         return qs
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
         if request.GET.get("export") == "xlsx" and self.export_kind:
             if not has_perm(request.user, Perm.REGISTRY_EXPORT):
                 raise PermissionDenied("您没有导出权限。")
@@ -133,7 +131,7 @@ class EnterpriseListView(FilteredListView):
         return ctx
 
 
-class EnterpriseDetailView(RolePermissionMixin, DetailView):  # type: ignore[type-arg]
+class EnterpriseDetailView(RolePermissionMixin, DetailView):
     required_any = (Perm.REGISTRY_VIEW, Perm.OWN_ENTERPRISE)
     template_name = "registry/enterprise_detail.html"
     context_object_name = "enterprise"
@@ -232,7 +230,7 @@ class EnterpriseChildCreateView(RolePermissionMixin, View):
         form = self.kinds[kind][0](request.POST)
         if form.is_valid():
             values = form_values(form)
-            operation = {"contact": services.add_contact, "outlet": services.add_outlet,
+            operation: Any = {"contact": services.add_contact, "outlet": services.add_outlet,
                          "point": services.add_monitoring_point, "pollutant": services.set_point_pollutant}[kind]
             try:
                 operation(parent, values, actor=request.user)
@@ -272,7 +270,7 @@ class InspectorListView(FilteredListView):
         return ctx
 
 
-class InspectorDetailView(RolePermissionMixin, DetailView):  # type: ignore[type-arg]
+class InspectorDetailView(RolePermissionMixin, DetailView):
     required_perm = Perm.REGISTRY_VIEW
     template_name = "registry/inspector_detail.html"
     context_object_name = "inspector"

@@ -2,8 +2,9 @@
 
 import django.contrib.auth.validators
 import django.utils.timezone
-import envforce.accounts.models
 from django.db import migrations, models
+
+import envforce.accounts.models
 
 
 class Migration(migrations.Migration):
