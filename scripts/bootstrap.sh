@@ -10,6 +10,9 @@ if [ "${1:-}" = "--with-browser" ]; then
   ENVFORCE_SYSTEM_PACKAGES+=(chromium)
 fi
 
+# Node.js only installs the locked front-end libraries (ECharts) at set-up; nothing runs on it.
+command -v npm >/dev/null 2>&1 || ENVFORCE_SYSTEM_PACKAGES+=(nodejs npm)
+
 missing=()
 for pkg in "${ENVFORCE_SYSTEM_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -41,3 +44,8 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 uv sync --frozen --quiet
+
+# Front-end libraries from the npm registry, exactly as locked in package-lock.json.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --silent
+fi

@@ -34,3 +34,9 @@ def test_pages_reference_only_local_assets(client, officer_a):
     html = client.get("/").content.decode()
     assert "http://" not in html.replace("http://127.0.0.1", "") and "https://" not in html
     assert "/static/bootstrap/css/bootstrap.min.css" in html
+
+
+def test_chart_library_is_served_locally(client, db):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("echarts/echarts.min.js"), "run scripts/bootstrap.sh (npm ci) to install ECharts"

@@ -209,7 +209,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("ENVFORCE_STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [("bootstrap", xs_bootstrap.BASE_DIR)]
+PROJECT_DIR = BASE_DIR.parent.parent
+STATICFILES_DIRS = [
+    ("bootstrap", xs_bootstrap.BASE_DIR),
+    # Apache ECharts from npm (package-lock.json), installed by scripts/bootstrap.sh.
+    ("echarts", PROJECT_DIR / "node_modules" / "echarts" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},
