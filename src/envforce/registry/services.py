@@ -40,6 +40,12 @@ def create_enterprise(values: dict[str, Any], *, actor: Actor) -> Enterprise:
     return audit.create_record(Enterprise, values, actor=actor, event="registry.enterprise_created")
 
 
+def create_enterprises(instances: list[Enterprise], *, actor: Actor) -> list[Enterprise]:
+    """Bulk form of ``create_enterprise`` (imports): one audit entry per enterprise."""
+    require(actor, Perm.REGISTRY_EDIT)
+    return audit.create_records(Enterprise, instances, actor=actor, event="registry.enterprise_created")
+
+
 def update_enterprise(enterprise_id: int, values: dict[str, Any], *, actor: Actor,
                       expected_version: int | None = None) -> Enterprise:
     require(actor, Perm.REGISTRY_EDIT)
@@ -94,6 +100,12 @@ def create_department(values: dict[str, Any], *, actor: Actor) -> Department:
 def create_inspector(values: dict[str, Any], *, actor: Actor) -> Inspector:
     require(actor, Perm.INSPECTOR_EDIT)
     return audit.create_record(Inspector, values, actor=actor, event="registry.inspector_created")
+
+
+def create_inspectors(instances: list[Inspector], *, actor: Actor) -> list[Inspector]:
+    """Bulk form of ``create_inspector`` (imports): one audit entry per inspector."""
+    require(actor, Perm.INSPECTOR_EDIT)
+    return audit.create_records(Inspector, instances, actor=actor, event="registry.inspector_created")
 
 
 def update_inspector(inspector_id: int, values: dict[str, Any], *, actor: Actor,
