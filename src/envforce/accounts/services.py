@@ -110,3 +110,16 @@ def unlock_user(username: str, *, actor: Actor) -> int:
         audit.record("accounts.unlocked", actor=actor, target_type="accounts.user", target_id=username,
                      summary=f"解除用户 {username} 的登录锁定", after={"attempts_cleared": count})
     return int(count)
+
+
+def issue_api_token(user: User, *, request: Any = None) -> Any:
+    """The user's API token (created on first sign-in). Signing in for a token is a login:
+    ``user_logged_in`` writes its audit entry (accounts/auth_events.py), sets last_login and
+    lets django-axes reset the failure count."""
+    from django.contrib.auth.signals import user_logged_in
+    from rest_framework.authtoken.models import Token
+
+    with transaction.atomic():
+        token, _ = Token.objects.get_or_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return token

@@ -239,6 +239,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "envforce.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "envforce.core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "envforce API",
@@ -249,6 +254,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field with different choices; name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "EnterpriseStatusEnum": "envforce.registry.choices.EnterpriseStatus",
+        "CatalogueStatusEnum": "envforce.registry.choices.CatalogueStatus",
+    },
 }
 
 # --- Background work ------------------------------------------------------------------------

@@ -110,7 +110,8 @@ class Enterprise(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(permit_valid_to__isnull=True) | Q(permit_valid_from__isnull=True)
                                    | Q(permit_valid_to__gte=models.F("permit_valid_from")),
-                                   name="enterprise_permit_dates_ordered"),
+                                   name="enterprise_permit_dates_ordered",
+                                   violation_error_message="许可证有效期截止日期不能早于起始日期"),
         ]
 
     def __str__(self) -> str:
@@ -287,7 +288,8 @@ class EnforcementItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="item_code_unique_per_version"),
             models.CheckConstraint(condition=Q(penalty_min__isnull=True) | Q(penalty_max__isnull=True)
-                                   | Q(penalty_max__gte=models.F("penalty_min")), name="item_penalty_range_ordered"),
+                                   | Q(penalty_max__gte=models.F("penalty_min")), name="item_penalty_range_ordered",
+                                   violation_error_message="罚款上限不能低于罚款下限"),
         ]
 
     def __str__(self) -> str:

@@ -8,36 +8,22 @@ would)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import parsers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envforce.accounts import services
 from envforce.accounts.api.serializers import TokenRequestSerializer, TokenSerializer
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, with a Chinese message for a malformed body (DRF's is English)."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except ParseError as exc:
-            cause = exc.__context__
-            where = f"（第 {cause.lineno} 行第 {cause.colno} 列附近）" if isinstance(cause, json.JSONDecodeError) else ""
-            raise ParseError(f"请求体不是合法的 JSON{where}。") from exc
+from envforce.core.api import JSONParser
 
 
 class InvalidCredentials(APIException):
@@ -59,19 +45,6 @@ def _locked_message(request: Any) -> str:
         return "登录失败次数过多，账号已被锁定，请联系安全管理员解锁。"
     minutes = max(1, round(cool_off.total_seconds() / 60))
     return f"登录失败次数过多，账号已被临时锁定，请 {minutes} 分钟后再试或联系安全管理员解锁。"
-
-
-def _issue_token(user: Any, request: Any) -> Token:
-    """The user's API token (created on first sign-in), and the sign-in signal.
-
-    Kept beside the endpoint because accounts/services.py is outside this package; it belongs
-    there as ``issue_api_token(user, *, actor)`` (see docs/api.md)."""
-    with transaction.atomic():
-        token, _ = Token.objects.get_or_create(user=user)
-        # Audit entry (accounts/auth_events.py), last_login, and django-axes' reset of the
-        # failure count on success.
-        user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return token
 
 
 class ObtainTokenView(APIView):
@@ -106,7 +79,7 @@ class ObtainTokenView(APIView):
             raise AccountLocked(_locked_message(http_request))
         if user is None or not user.is_active:
             raise InvalidCredentials()
-        token = _issue_token(user, http_request)
+        token = services.issue_api_token(user, request=http_request)
         return Response(TokenSerializer({
             "token": token.key, "username": user.get_username(), "display_name": user.display_name,
             "role": user.role, "role_label": user.role_label}).data)
