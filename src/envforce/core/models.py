@@ -56,3 +56,20 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class WorkdayOverride(models.Model):
+    """A day of the State Council's yearly holiday notice, entered by the legal section when
+    the notice is published (for years the chinesecalendar package does not know yet)."""
+
+    day = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("是否工作日")
+    note = models.CharField("说明", max_length=100, blank=True)  # e.g. "春节", "调休上班"
+    source = models.CharField("依据", max_length=200, blank=True)  # e.g. 国办发明电〔2026〕x号
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = "节假日安排"
+
+    def __str__(self) -> str:
+        return f"{self.day} {'上班' if self.is_workday else '休息'}"
