@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "envforce.planning",
     "envforce.inspections",
     "envforce.monitoring",
+    "envforce.offsite",
+    "envforce.cases",
     "envforce.web",
     "envforce.demo",
 ]

@@ -17,6 +17,8 @@ urlpatterns = [
     path("planning/", include(("envforce.planning.urls", "planning"))),
     path("inspections/", include(("envforce.inspections.urls", "inspections"))),
     path("monitoring/", include(("envforce.monitoring.urls", "monitoring"))),
+    path("offsite/", include(("envforce.offsite.urls", "offsite"))),
+    path("cases/", include(("envforce.cases.urls", "cases"))),
     path("api/", include("envforce.config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
