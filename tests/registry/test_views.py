@@ -163,3 +163,9 @@ def test_home_page_per_role(client_for, officer_a, auditor, enterprise_user, sys
     assert client_for(enterprise_user).get("/").status_code == 302
     page = client_for(sysadmin).get("/").content.decode()
     assert "用户管理" in page and "企业总数" not in page
+
+
+def test_history_shows_changed_fields_with_chinese_labels(client_for, officer_a, leader, enterprise):
+    services.update_enterprise(enterprise.pk, {"name": "改名后的公司"}, actor=leader)
+    page = client_for(officer_a).get(reverse("registry:enterprise-detail", args=[enterprise.pk])).content.decode()
+    assert "单位名称：" in page and "<del>上海普陀测试化工有限公司</del> → 改名后的公司" in page
