@@ -169,3 +169,30 @@ def test_history_shows_changed_fields_with_chinese_labels(client_for, officer_a,
     services.update_enterprise(enterprise.pk, {"name": "改名后的公司"}, actor=leader)
     page = client_for(officer_a).get(reverse("registry:enterprise-detail", args=[enterprise.pk])).content.decode()
     assert "单位名称：" in page and "<del>上海普陀测试化工有限公司</del> → 改名后的公司" in page
+
+
+def test_leader_creates_department_and_officer_is_refused(client_for, leader, officer_a):
+    from envforce.registry.models import Department
+
+    data = {"code": "ZD9", "name": "执法九大队", "kind": "brigade", "active": "on"}
+    assert client_for(officer_a).post(reverse("registry:department-create"), data).status_code == 403
+    assert not Department.objects.filter(code="ZD9").exists()
+    assert client_for(leader).post(reverse("registry:department-create"), data).status_code == 302
+    assert AuditEntry.objects.filter(event="registry.department_created", actor_id=leader.pk).exists()
+
+
+def test_contract_with_unknown_enterprise_is_refused_in_chinese(client_for, leader):
+    firm = services.create_firm({"credit_code": make_credit_code("91", "310107", "MA3F0001"), "name": "测试监测公司",
+                                 "qualification": "cma"}, actor=TEST_ACTOR)
+    response = client_for(leader).post(reverse("registry:contract-create", args=[firm.pk]), {
+        "enterprise_code": "9144030071526726XG", "scope": "自行监测", "start": "2026-01-01"})
+    assert response.status_code == 400 and "未找到该统一社会信用代码对应的企业" in response.content.decode()
+
+
+def test_contract_end_before_start_is_refused(client_for, leader, enterprise):
+    firm = services.create_firm({"credit_code": make_credit_code("91", "310107", "MA3F0002"), "name": "测试运维公司",
+                                 "qualification": "operation"}, actor=TEST_ACTOR)
+    response = client_for(leader).post(reverse("registry:contract-create", args=[firm.pk]), {
+        "enterprise_code": enterprise.credit_code, "scope": "运维", "start": "2026-05-01", "end": "2026-01-01"})
+    assert response.status_code == 400 and "合同终止日期不能早于起始日期" in response.content.decode()
+    assert not firm.contracts.exists()

@@ -11,8 +11,10 @@ from envforce.accounts.forms import _bootstrap
 from envforce.registry.models import (
     ConflictOfInterest,
     Contact,
+    Department,
     Enterprise,
     Inspector,
+    MonitoringContract,
     MonitoringFirm,
     MonitoringPoint,
     Outlet,
@@ -98,6 +100,26 @@ class ConflictForm(_BootstrapModelForm):
     class Meta:
         model = ConflictOfInterest
         fields = ["relation", "note", "declared_on"]
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class DepartmentForm(_BootstrapModelForm):
+    class Meta:
+        model = Department
+        fields = ["code", "name", "kind", "parent", "active"]
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class ContractForm(_BootstrapModelForm):
+    enterprise_code = forms.CharField(label="企业统一社会信用代码", max_length=18)
+
+    class Meta:
+        model = MonitoringContract
+        fields = ["scope", "start", "end"]
 
     def _post_clean(self) -> None:
         pass

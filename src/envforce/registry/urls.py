@@ -15,10 +15,12 @@ urlpatterns = [
     path("inspectors/<int:pk>/edit/", views.InspectorEditView.as_view(), name="inspector-edit"),
     path("inspectors/<int:pk>/conflicts/", views.ConflictCreateView.as_view(), name="conflict-create"),
     path("departments/", views.DepartmentListView.as_view(), name="department-list"),
+    path("departments/new/", views.DepartmentCreateView.as_view(), name="department-create"),
     path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
     path("catalogue/versions/<int:pk>/", views.CatalogueVersionView.as_view(), name="catalogue-version"),
     path("firms/", views.FirmListView.as_view(), name="firm-list"),
     path("firms/new/", views.FirmCreateView.as_view(), name="firm-create"),
+    path("firms/<int:pk>/contracts/new/", views.ContractCreateView.as_view(), name="contract-create"),
     path("import/", import_views.ImportView.as_view(), name="import"),
     path("import/template/<str:kind>.xlsx", import_views.ImportTemplateView.as_view(), name="import-template"),
 ]

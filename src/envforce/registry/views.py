@@ -21,6 +21,8 @@ from envforce.registry import choices, selectors, services
 from envforce.registry.forms import (
     ConflictForm,
     ContactForm,
+    ContractForm,
+    DepartmentForm,
     EnterpriseForm,
     FirmForm,
     InspectorForm,
@@ -33,6 +35,7 @@ from envforce.registry.models import (
     CatalogueVersion,
     Enterprise,
     Inspector,
+    MonitoringFirm,
     MonitoringPoint,
     Outlet,
     Street,
@@ -446,3 +449,53 @@ class FirmCreateView(RolePermissionMixin, View):
                 messages.success(request, "已保存")
                 return redirect("registry:firm-list")
         return render(request, "registry/child_form.html", {"form": form, "title": "新建社会化监测机构"}, status=400)
+
+
+class DepartmentCreateView(RolePermissionMixin, View):
+    required_perm = Perm.INSPECTOR_EDIT
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "registry/child_form.html", {"form": DepartmentForm(), "title": "新建部门"})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = DepartmentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.create_department(form_values(form), actor=request.user)
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, "已保存")
+                return redirect("registry:department-list")
+        return render(request, "registry/child_form.html", {"form": form, "title": "新建部门"}, status=400)
+
+
+class ContractCreateView(RolePermissionMixin, View):
+    """Record a firm's contract with an enterprise."""
+
+    required_perm = Perm.REGISTRY_EDIT
+
+    def _render(self, request: HttpRequest, form: Any, firm: MonitoringFirm, status: int = 200) -> HttpResponse:
+        return render(request, "registry/child_form.html", {"form": form, "title": f"登记监测服务合同：{firm.name}"},
+                      status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._render(request, ContractForm(), get_object_or_404(MonitoringFirm, pk=pk))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        firm = get_object_or_404(MonitoringFirm, pk=pk)
+        form = ContractForm(request.POST)
+        if form.is_valid():
+            enterprise = Enterprise.objects.filter(credit_code=form.cleaned_data["enterprise_code"]).first()
+            if enterprise is None:
+                form.add_error("enterprise_code", "未找到该统一社会信用代码对应的企业")
+            else:
+                values = {k: form.cleaned_data[k] for k in ("scope", "start", "end")}
+                try:
+                    services.add_contract(firm, enterprise, values, actor=request.user)
+                except DomainError as exc:
+                    _form_error(form, exc)
+                else:
+                    messages.success(request, "已登记合同")
+                    return redirect("registry:firm-list")
+        return self._render(request, form, firm, status=400)
