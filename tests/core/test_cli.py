@@ -71,14 +71,14 @@ def test_serve_runs_gunicorn_and_answers(tmp_path):
         body = b""
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                     body = response.read()
                     break
             except OSError:
                 if server.poll() is not None:
                     break
                 time.sleep(0.3)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:
             login_page = response.read().decode()
             server_header = response.headers.get("Server", "")
     finally:

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Final
+from itertools import repeat
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from .crc import crc16, crc16_modbus, crc16_ranges
 from .errors import DecodeError, ErrorCode, Leniency
@@ -456,25 +457,49 @@ def _first_at_or_after(
 def _prescreen(
     lines: list[bytes],
 ) -> tuple[list[bool], list[bytes], list[int], list[int]]:
-    """Vectorised per-line checks, no Python work per line.
+    """Vectorised per-line checks (``_prescreen_arrays``, as lists, without the body ends)."""
+    if not lines:
+        return [], [], [], []
+    screen = _prescreen_arrays(lines)
+    return (
+        screen.passed.tolist(),
+        screen.delims,
+        screen.key_start.tolist(),
+        screen.cp_start.tolist(),
+    )
 
-    Returns (passed, delimiters, header key start, header key end), offsets relative to the
-    line.  ``passed`` means: ``##``; 4 digits equal to the segment's byte length; segment of at
-    most 1024 bytes ending in ``&&``; the first ``&`` belongs to a ``CP=&&`` at the segment
-    start or after ``;``; upper-case hex CRC equal to the HJ 212 CRC of the segment (computed by
-    ``crc16_ranges``).  Lines failing any of these are not necessarily bad: they take the full
-    path.  The delimiters (see ``_delims_clean``) of all lines come from one ``translate`` of
-    the whole chunk.
+
+class _Screen(NamedTuple):
+    """What ``_prescreen_arrays`` found, one entry per line; offsets relative to the line."""
+
+    passed: npt.NDArray[np.bool_]
+    delims: list[bytes]  # empty when not asked for
+    key_start: npt.NDArray[np.int64]  # header key: the header without a leading QN item
+    cp_start: npt.NDArray[np.int64]  # "CP=&&" (end of the header key)
+    body_len: npt.NDArray[np.int64]  # the line without its terminator
+    cp_closed: npt.NDArray[np.bool_]  # the byte after "CP=&" is "&" too
+
+
+def _prescreen_arrays(lines: list[bytes], *, delims: bool = True) -> _Screen:
+    """Vectorised per-line checks, no Python work per line (``lines`` must not be empty).
+
+    ``passed`` means: ``##``; 4 digits equal to the segment's byte length; segment of at most
+    1024 bytes ending in ``&&``; the first ``&`` belongs to a ``CP=&&`` at the segment start or
+    after ``;`` (only ``CP=&`` is checked: ``cp_closed`` says whether the next byte is ``&``);
+    upper-case hex CRC equal to the HJ 212 CRC of the segment (computed by ``crc16_ranges``).
+    Lines failing any of these are not necessarily bad: they take the full path.  The
+    delimiters (see ``_delims_clean``) of all lines come from one ``translate`` of the whole
+    chunk.
     """
     import numpy as np
 
     n = len(lines)
-    if n == 0:
-        return [], [], [], []
     joined = b"\n".join(lines)
-    delims_list = joined.translate(_MAP, _DELETE).split(b"\n")
-    if len(delims_list) != n:  # some line contains a LF: translate line by line instead
-        delims_list = [line.translate(_MAP, _DELETE) for line in lines]
+    delims_list: list[bytes] = []
+    if delims:
+        delims_list = joined.translate(_MAP, _DELETE).split(b"\n")
+        if len(delims_list) != n:  # some line contains a LF: translate line by line instead
+            delims_list = [line.translate(_MAP, _DELETE) for line in lines]
     buf = joined + b"\0" * 16
     arr = np.frombuffer(buf, dtype=np.uint8)
     lens = np.fromiter(map(len, lines), dtype=np.int64, count=n)
@@ -506,9 +531,19 @@ def _prescreen(
     cp = np.maximum(cp, 1)
     passed &= (arr[cp] == 67) & (arr[cp + 1] == 80) & (arr[cp + 2] == 61)  # "CP="
     passed &= (cp == seg_start) | (arr[cp - 1] == 59)  # at the start or after ";"
+    # The header key leaves out a leading QN item: it starts at the first ";" of the segment
+    # (searched in the lines that start with "QN=" only; many senders never send a QN).
     has_qn = (arr[seg_start] == 81) & (arr[seg_start + 1] == 78) & (arr[seg_start + 2] == 61)
-    semi = _first_at_or_after(np.flatnonzero(arr == 59), seg_start)
-    key_start = np.where(has_qn, np.minimum(semi, cp), seg_start)
+    key_start = seg_start.copy()
+    qn_rows = np.flatnonzero(has_qn)
+    if qn_rows.size:
+        semi = np.fromiter(
+            map(bytes.find, map(lines.__getitem__, qn_rows.tolist()), repeat(b";"), repeat(6)),
+            dtype=np.int64,
+            count=qn_rows.size,
+        )
+        semi = np.where(semi >= 0, starts[qn_rows] + semi, len(buf))
+        key_start[qn_rows] = np.minimum(semi, cp[qn_rows])
     hexval = np.full(256, -1, dtype=np.int64)
     hexval[np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)] = np.arange(16)
     crc_at = np.maximum(body_end - 4, 0)
@@ -519,4 +554,6 @@ def _prescreen(
         sent = sent * 16 + value
     computed = crc16_ranges(buf, seg_start, seg_end)
     passed &= sent == computed.astype(np.int64)
-    return passed.tolist(), delims_list, (key_start - starts).tolist(), (cp - starts).tolist()
+    return _Screen(
+        passed, delims_list, key_start - starts, cp - starts, body_len, arr[cp + 4] == 38
+    )

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from envforce.inspections import views
+
+urlpatterns = [
+    path("", views.TaskListView.as_view(), name="task-list"),
+    path("mine/", views.MyTaskListView.as_view(), name="my-tasks"),
+    path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/<str:action>/", views.TaskActionView.as_view(), name="task-action"),
+    path("issue/draw/<int:pk>/", views.IssueFromDrawView.as_view(), name="issue-draw"),
+    path("issue/targeted/<int:pk>/", views.IssueTargetedView.as_view(), name="issue-targeted"),
+]

@@ -1,0 +1,1 @@
+from tests.planning.fixtures import *  # noqa: F403  (district, annual_plan, plan)

@@ -1,0 +1,201 @@
+"""Planning pages: the leader's whole path in the Chinese UI, the permission matrix (refused
+requests change nothing), public pages without login, and pinned query counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from envforce.core.models import AuditEntry
+from envforce.inspections.models import InspectionTask
+from envforce.lib import draw as engine
+from envforce.planning import services
+from envforce.planning.models import AnnualPlan, Draw, MonthlyPlan
+from tests.planning.fixtures import TEST_ACTOR, run_draw
+
+
+def test_a_leader_plans_draws_publishes_and_hands_out_tasks_in_the_ui(client_for, leader, head, district, street):
+    c = client_for(leader)
+    assert c.post(reverse("planning:annual-create"), {"year": 2027, "title": "", "notes": ""}).status_code == 302
+    annual = AnnualPlan.objects.get(year=2027)
+    response = c.post(reverse("planning:plan-create"), {
+        "brigade": district.brigade.pk, "year": 2027, "month": 1, "scope_streets": [street.pk], "target_count": 6,
+        "scope_industries": "", "notes": "一月计划"})
+    assert response.status_code == 302, response.content.decode()
+    plan = MonthlyPlan.objects.get(annual=annual)
+    page = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
+    assert "执法一大队" in page
+    assert 'data-testid="provisional"' in page  # the sampling ratios are provisional
+    c.post(reverse("planning:plan-action", args=[plan.pk, "approve"]))
+    c.post(reverse("planning:plan-action", args=[plan.pk, "publish"]))
+    plan.refresh_from_db()
+    assert plan.state == "published"
+    response = c.post(reverse("planning:draw-prepare", args=[plan.pk]), {
+        "kind": "random", "public_value_source": "中国福利彩票双色球第2026150期开奖号码", "target_size": ""})
+    draw = Draw.objects.get(plan=plan)
+    assert response.status_code == 302 and draw.state == "prepared"
+    page = c.get(reverse("planning:draw-detail", args=[draw.pk])).content.decode()
+    assert 'data-testid="candidates"' in page and "上海测试00有限公司" in page  # grades and list flags shown
+    c.post(reverse("planning:draw-action", args=[draw.pk, "commit"]))
+    c.post(reverse("planning:draw-action", args=[draw.pk, "public-value"]), {"public_value": "红球 02 09 13 21 30 33 蓝球 11"})
+    c.post(reverse("planning:draw-action", args=[draw.pk, "run"]))
+    c.post(reverse("planning:draw-action", args=[draw.pk, "publish"]))
+    c.post(reverse("inspections:issue-draw", args=[draw.pk]))
+    draw.refresh_from_db()
+    assert draw.state == "published" and draw.selected_count > 0
+    assert InspectionTask.objects.filter(draw=draw).count() == draw.selected_count
+    # anyone can download the bundle and verify it
+    public = client_for(None)
+    bundle = json.loads(public.get(reverse("planning:public-bundle", args=[draw.pk])).content)
+    assert engine.verify_bundle(bundle, expected_commitment=draw.commitment).ok
+    assert head  # the head approves too (PLAN_APPROVE); covered in the service tests
+
+
+@pytest.mark.parametrize("persona", ["leader", "head", "officer_a", "station", "legal", "liaison"], indirect=True)
+def test_staff_with_plan_view_see_the_pages(persona, client_for, plan):
+    draw = run_draw(plan)
+    c = client_for(persona)
+    for url in (reverse("planning:plan-list"), reverse("planning:plan-detail", args=[plan.pk]),
+                reverse("planning:draw-list"), reverse("planning:draw-detail", args=[draw.pk]),
+                reverse("planning:annual-detail", args=[plan.annual_id]), reverse("planning:rules"),
+                reverse("planning:estimates"), reverse("planning:draw-bundle", args=[draw.pk])):
+        assert c.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("persona", ["enterprise_user", "sysadmin", "auditor"], indirect=True)
+def test_others_are_refused(persona, client_for, plan):
+    c = client_for(persona)
+    for url in (reverse("planning:plan-list"), reverse("planning:plan-detail", args=[plan.pk]),
+                reverse("planning:estimates")):
+        assert c.get(url).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_login_but_see_public_pages(client_for, plan):
+    plan = services.publish_monthly_plan(plan.pk, actor=TEST_ACTOR)
+    draw = run_draw(plan)
+    c = client_for(None)
+    assert c.get(reverse("planning:plan-list")).status_code == 302
+    for url in (reverse("planning:public-index"), reverse("planning:public-plan", args=[plan.pk]),
+                reverse("planning:public-draw", args=[draw.pk]), reverse("planning:public-bundle", args=[draw.pk]),
+                reverse("planning:public-commitment", args=[draw.pk])):
+        assert c.get(url).status_code == 200, url
+
+
+def test_results_stay_private_until_the_bundle_is_published(client_for, plan):
+    draw = run_draw(plan, publish=False, target_size=29)
+    c = client_for(None)
+    page = c.get(reverse("planning:public-draw", args=[draw.pk])).content.decode()
+    assert draw.commitment in page and "上海测试01有限公司" not in page
+    bundle = json.loads(c.get(reverse("planning:public-bundle", args=[draw.pk])).content)
+    assert bundle["results"] is None and bundle["secret"] is None and bundle["commitment"] == draw.commitment
+    services.publish_draw(draw.pk, actor=TEST_ACTOR)
+    page = c.get(reverse("planning:public-draw", args=[draw.pk])).content.decode()
+    assert "上海测试01有限公司" in page and draw.secret in page
+
+
+def test_a_draw_before_its_commitment_is_not_public(client_for, plan, leader):
+    draw = services.prepare_draw(plan.pk, public_value_source="第2026136期", actor=TEST_ACTOR)
+    assert client_for(None).get(reverse("planning:public-draw", args=[draw.pk])).status_code == 404
+    assert client_for(leader).get(reverse("planning:draw-bundle", args=[draw.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["officer_a", "head", "liaison", "legal"], indirect=True)
+def test_refused_draw_actions_change_nothing(persona, client_for, plan):
+    draw = services.prepare_draw(plan.pk, public_value_source="第2026136期", actor=TEST_ACTOR)
+    c = client_for(persona)
+    before = AuditEntry.objects.count()
+    for action, data in (("commit", {}), ("public-value", {"public_value": "1"}), ("run", {}), ("publish", {}),
+                         ("cancel", {"reason": "x"})):
+        assert c.post(reverse("planning:draw-action", args=[draw.pk, action]), data).status_code == 403
+    assert c.post(reverse("planning:draw-prepare", args=[plan.pk]), {
+        "kind": "random", "public_value_source": "x"}).status_code == 403
+    assert c.post(reverse("inspections:issue-draw", args=[draw.pk])).status_code == 403
+    draw.refresh_from_db()
+    assert draw.state == "prepared" and Draw.objects.count() == 1 and AuditEntry.objects.count() == before
+
+
+@pytest.mark.parametrize("persona", ["officer_a", "liaison", "station"], indirect=True)
+def test_refused_plan_actions_change_nothing(persona, client_for, annual_plan, district):
+    plan = services.create_monthly_plan(brigade=district.brigade, year=2026, month=12, actor=TEST_ACTOR)
+    c = client_for(persona)
+    before = AuditEntry.objects.count()
+    assert c.post(reverse("planning:plan-action", args=[plan.pk, "approve"])).status_code == 403
+    assert c.post(reverse("planning:plan-edit", args=[plan.pk]), {"target_count": 1}).status_code == 403
+    assert c.post(reverse("planning:plan-create"), {"brigade": district.brigade.pk, "year": 2026,
+                                                    "month": 11}).status_code == 403
+    assert c.post(reverse("planning:annual-action", args=[annual_plan.pk, "approve"])).status_code == 403
+    plan.refresh_from_db()
+    assert plan.state == "draft" and plan.target_count == plan.capacity and MonthlyPlan.objects.count() == 1
+    assert AuditEntry.objects.count() == before
+
+
+def test_a_head_approves_but_does_not_draw(client_for, head, annual_plan, district):
+    plan = services.create_monthly_plan(brigade=district.brigade, year=2026, month=12, actor=TEST_ACTOR)
+    c = client_for(head)
+    c.post(reverse("planning:plan-action", args=[plan.pk, "approve"]))
+    plan.refresh_from_db()
+    assert plan.state == "approved"
+    assert c.post(reverse("planning:draw-prepare", args=[plan.pk]), {"kind": "random",
+                                                                     "public_value_source": "x"}).status_code == 403
+
+
+def test_cancelling_in_the_ui_needs_a_reason_and_keeps_the_draw(client_for, leader, plan):
+    draw = run_draw(plan)
+    c = client_for(leader)
+    c.post(reverse("planning:draw-action", args=[draw.pk, "cancel"]), {"reason": ""})
+    draw.refresh_from_db()
+    assert draw.state == "published"
+    c.post(reverse("planning:draw-action", args=[draw.pk, "cancel"]), {"reason": "名单范围有误"})
+    draw.refresh_from_db()
+    assert draw.state == "cancelled"
+    page = client_for(None).get(reverse("planning:public-index")).content.decode()
+    assert "名单范围有误" in page
+
+
+def test_rules_page_shows_provisional_values_and_only_legal_replaces_them(client_for, legal, leader):
+    page = client_for(leader).get(reverse("planning:rules")).content.decode()
+    assert 'data-testid="provisional"' in page and "池州" in page
+    assert client_for(leader).get(reverse("planning:rule-replace")).status_code == 403
+    assert client_for(legal).get(reverse("planning:rule-replace")).status_code == 200
+
+
+# ---- Query counts ------------------------------------------------------------------------------------
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def _more_plans(district, months):
+    for month in months:
+        plan = services.create_monthly_plan(brigade=district.brigade, year=2026, month=month, actor=TEST_ACTOR)
+        plan = services.approve_monthly_plan(plan.pk, actor=TEST_ACTOR)
+        plan = services.publish_monthly_plan(plan.pk, actor=TEST_ACTOR)
+        run_draw(plan, target_size=3)
+
+
+def test_list_pages_use_a_constant_number_of_queries(client_for, leader, annual_plan, district):
+    c = client_for(leader)
+    urls = [reverse("planning:plan-list"), reverse("planning:draw-list"), reverse("planning:public-index"),
+            reverse("planning:estimates"), reverse("planning:annual-detail", args=[annual_plan.pk])]
+    _more_plans(district, [1, 2])
+    small = {u: _count_queries(c, u) for u in urls}
+    _more_plans(district, [3, 4, 5, 6])
+    large = {u: _count_queries(c, u) for u in urls}
+    assert small == large
+    assert max(large.values()) <= 15
+
+
+def test_draw_pages_queries_do_not_grow_with_targets(client_for, leader, plan, district):
+    small = run_draw(plan, target_size=3)
+    large = run_draw(plan, target_size=29)
+    assert large.selected_count > 3 * small.selected_count
+    for name, user in (("planning:draw-detail", leader), ("planning:public-draw", None)):
+        c = client_for(user)
+        counts = [_count_queries(c, reverse(name, args=[d.pk])) for d in (small, large)]
+        assert counts[0] == counts[1] <= 16, name
