@@ -25,14 +25,58 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="prepare only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from envforce.demo.selectors import existing_data
+
         call_command("migrate", interactive=False, verbosity=0)
+        fresh = not existing_data()
         call_command("demo", seed=options["seed"], if_empty=True)
+        if fresh:
+            self._extend_demo(options["seed"])
         call_command("collectstatic", interactive=False, verbosity=0)
         if options["no_serve"]:
             return
         if not options["no_live"]:
             self._start_live_demo(options["ingest_port"])
         call_command("serve", host=options["host"], port=options["port"], no_collectstatic=True)
+
+    def _extend_demo(self, seed: int) -> None:
+        """The later parts of the demo district: a week of monitoring history, credit records
+        and grades, a year of plans and draws, detection with alarms, a report and clues. Each
+        step says what it did; a failed step is reported loudly and the others still run."""
+        from envforce.core.actors import DEMO
+
+        def monitoring() -> str:
+            from envforce.monitoring.demo import backfill
+
+            summary = backfill(days=7, seed=seed)
+            return f"历史监测数据 {summary.readings} 条（{summary.points} 个点位）"
+
+        def credit() -> str:
+            from envforce.credit.demo import build_credit_demo
+
+            summary = build_credit_demo(seed, actor=DEMO)
+            return f"信用记录 {summary.events} 条，评价 {summary.evaluated} 家，正面清单 {summary.approved} 家"
+
+        def planning() -> str:
+            from envforce.planning.demo import build_planning_demo
+
+            summary = build_planning_demo(seed, actor=DEMO)
+            return (f"{summary.year} 年月度计划 {summary.monthly_plans} 个，抽查 {summary.draws} 次"
+                    f"（联合 {summary.joint_draws} 次），检查任务 {summary.tasks} 项（已完成 {summary.completed} 项）")
+
+        def offsite() -> str:
+            from envforce.offsite.demo import build_offsite_demo
+
+            summary = build_offsite_demo(seed, actor=DEMO)
+            return (f"报警 {summary.alarms} 条，事件 {summary.episodes} 个，审核报告 {len(summary.reports)} 份，"
+                    f"线索 {len(summary.clues)} 条")
+
+        for label, step in (("在线监控", monitoring), ("信用评价", credit), ("计划与抽查", planning),
+                            ("报警与线索", offsite)):
+            try:
+                self.stdout.write(f"演示数据（{label}）：{step()}")
+            except Exception as exc:  # a demo step must not stop the platform from starting
+                self.stderr.write(f"演示数据（{label}）生成失败：{type(exc).__name__}: {exc}")
 
     def _start_live_demo(self, ingest_port: int) -> None:
         """The ingest server and the simulated loggers run beside the web server, as children
