@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import DataContains
+from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Upper
 
 from envforce.accounts.rules import Perm
 from envforce.core.permissions import has_perm
@@ -30,12 +35,61 @@ def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
 
 
 def search_enterprises(qs: QuerySet[Enterprise], q: str) -> QuerySet[Enterprise]:
+    """A full credit code finds its unit; anything else matches a fragment of the name or the
+    address (case-insensitive) or the start of the credit code."""
     q = q.strip()
     if not q:
         return qs
     if len(q) == 18 and q.isalnum():
         return qs.filter(credit_code=q.upper())
+    if connections[qs.db].vendor == "postgresql" and len(q) >= 2:
+        return qs.filter(pk__in=_fragment_matches_postgresql(q))
     return qs.filter(Q(name__icontains=q) | Q(credit_code__startswith=q.upper()) | Q(address__icontains=q))
+
+
+class _Bigrams(Func):
+    """``registry_bigrams(text)``: the two-character pieces of a text (PostgreSQL only, created
+    with its GIN indexes by migration 0003)."""
+
+    function = "registry_bigrams"
+    output_field = ArrayField(TextField())
+
+
+def _fragment_matches_postgresql(q: str) -> QuerySet[Enterprise, Any]:
+    """The ids of the same rows as the portable filter in ``search_enterprises``, read through
+    the bigram indexes: a text that contains the fragment contains each of its two-character
+    pieces, so the index narrows the rows and ``icontains`` decides. One index per branch of a
+    UNION, because an OR of the three would make PostgreSQL recompute the pieces of every
+    candidate row (docs/benchmarks.md, "Registry under load")."""
+    rows = Enterprise.objects.order_by()
+    pieces = _Bigrams(Upper(Value(q)))
+    by_name = rows.filter(DataContains(_Bigrams(Upper("name")), pieces))
+    by_address = rows.filter(DataContains(_Bigrams(Upper("address")), pieces))
+    if len(q) > 2:
+        # A two-character fragment is its own only piece, so containing the piece is containing
+        # the fragment; leaving out the redundant LIKE keeps the planner's row estimate right.
+        by_name = by_name.filter(name__icontains=q)
+        by_address = by_address.filter(address__icontains=q)
+    by_code = rows.filter(credit_code__startswith=q.upper())
+    return by_name.values("pk").union(by_code.values("pk"), by_address.values("pk"))
+
+
+class DeferredJoinPaginator(Paginator):
+    """Pages of a large ordered list: past the first page, the page's primary keys are read
+    first (from an index alone when the order has one, e.g. the enterprises' ``(name, id)``), then
+    only those rows with their joins. A plain OFFSET would read and join every skipped row:
+    page 1,000 of the enterprise registry reads 50,000 rows to show 50."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = self.object_list
+        if not bottom or not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.combinator:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
 
 
 def inspectors_visible_to(user: Any) -> QuerySet[Inspector]:

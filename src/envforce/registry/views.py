@@ -107,6 +107,7 @@ class EnterpriseListView(FilteredListView):
                    "street": "street__name", "updated": "updated_at"}
     default_sort = "name"
     export_kind = "enterprises"
+    paginator_class = selectors.DeferredJoinPaginator
 
     def base_queryset(self) -> QuerySet[Enterprise]:
         return selectors.enterprises_visible_to(self.request.user)
