@@ -72,7 +72,9 @@ def generate(args: argparse.Namespace) -> None:
 
 
 class _Conn(asyncio.Protocol):
-    def __init__(self, frames: list[tuple[bytes, bytes]], window: int, acks: list[int], t0: list[float]) -> None:
+    def __init__(self, mn: str, frames: list[tuple[bytes, bytes]], window: int, acks: list[int],
+                 t0: list[float]) -> None:
+        self.mn = mn
         self.frames = frames
         self.window = window
         self.sent = 0
@@ -126,7 +128,7 @@ async def _send(args: argparse.Namespace, devices: list, frames: list) -> dict:
             for _ in range(50):
                 try:
                     _, proto = await loop.create_connection(
-                        lambda: _Conn(frames[i], args.window, acks, t0), "127.0.0.1", args.port)
+                        lambda: _Conn(devices[i].mn, frames[i], args.window, acks, t0), "127.0.0.1", args.port)
                     conns.append(proto)
                     return
                 except OSError:
@@ -154,7 +156,7 @@ async def _send(args: argparse.Namespace, devices: list, frames: list) -> dict:
             c.pump(min(due, int(args.duration * args.rate)))
         await asyncio.sleep(0.005)
     cpu = time.process_time() - cpu0
-    acked = [[devices[k].mn, qn.decode()] for k, c in enumerate(conns) for qn in c.acked]
+    acked = [[c.mn, qn.decode()] for c in conns for qn in c.acked]
     for c in conns:
         if c.transport is not None:
             c.transport.close()
@@ -170,7 +172,10 @@ def null_server(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    import logging
     from collections import Counter as _Counter
+
+    logging.getLogger("envforce.monitoring").setLevel(logging.INFO)
 
     from envforce.monitoring.process import PointInfo
     from envforce.monitoring.server import IngestConfig, IngestServer, Writer, serve

@@ -18,4 +18,5 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [(u.pk, str(u)) for u in users]
+        field: Any = self.fields["assignee"]
+        field.choices = [(u.pk, str(u)) for u in users]

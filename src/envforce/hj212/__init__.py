@@ -16,6 +16,10 @@ Typical server use::
         if result.needs_ack:
             send(build_data_ack(result))
 
+Bulk decoding: ``decode_lines`` (``Frame`` objects, views built on demand) or
+``decode_lines_flat`` (every header field and CP value extracted while decoding, as columns and
+``FlatFrame`` rows).
+
 Design notes and every assumption: docs/hj212.md.
 """
 
@@ -59,6 +63,7 @@ from .encode import (
     wrap_segment,
 )
 from .errors import DecodeError, EncodeError, ErrorCode, Leniency
+from .flat import CpLayout, FlatBatch, FlatFrame, FlatHeader, FlatResult, decode_lines_flat, flatten
 from .frame import (
     DATA_FLAG_MEANINGS,
     CpField,
@@ -76,12 +81,17 @@ __all__ = [
     "MAX_SEGMENT_LENIENT",
     "MAX_SEGMENT_STRICT",
     "CpField",
+    "CpLayout",
     "DataFlag",
     "DecodeError",
     "DecodeResult",
     "EncodeError",
     "ErrorCode",
     "ExeRtn",
+    "FlatBatch",
+    "FlatFrame",
+    "FlatHeader",
+    "FlatResult",
     "Frame",
     "FramerStats",
     "Leniency",
@@ -112,7 +122,9 @@ __all__ = [
     "decode_frame",
     "decode_line",
     "decode_lines",
+    "decode_lines_flat",
     "encode_frame",
+    "flatten",
     "format_cp",
     "format_crc",
     "format_data_time",

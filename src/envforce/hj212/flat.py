@@ -361,10 +361,6 @@ _layouts: dict[bytes, CpLayout] = {}
 """CP skeleton (the body with every ``=value`` removed: names and separators) -> CpLayout."""
 
 
-def _split_item(item: str) -> tuple[str, str, str]:
-    return item.partition("=")
-
-
 def _header_for_key(key: bytes) -> FlatHeader | None:
     """Check a header key as the decoder does and, if clean, parse it (then cache it).
 
@@ -381,8 +377,11 @@ def _header_for_key(key: bytes) -> FlatHeader | None:
         text = key.decode("ascii")
         if text[:1] == ";":
             text = text[1:]
-        items = text[:-1].split(";") if text else []
-        header = _header_from_items((name, value) for name, _, value in map(_split_item, items))
+        items = [item.partition("=")[::2] for item in text[:-1].split(";")] if text else []
+        # A QN item that is not the first one stays in the key: rare, left to decode_line so
+        # that the QN column only has to be read at the start of the segment.
+        if all(name != "QN" for name, _ in items):
+            header = _header_from_items(items)  # type: ignore[arg-type]
     if len(_headers) >= _CACHE_MAX:
         _headers.clear()
     _headers[key] = header

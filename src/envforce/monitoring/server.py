@@ -413,7 +413,7 @@ class Connection(asyncio.Protocol):
             # Junk counted up to the end of this read is forgiven by a valid frame in it.
             self.junk_at_good = self.framer.stats.junk_bytes
         self.pending += len(items)
-        self.server.writer.submit(items)
+        self.server.enqueue(items)
         if self.pending >= self.config.max_pending_per_connection or (
             self.server.writer.queued >= self.config.max_queue
         ):
@@ -436,7 +436,7 @@ class Connection(asyncio.Protocol):
             items.append(Pending(None, rejected_bytes(error, received_at=now, peer=self.peer,
                                                       node=self.config.node, raw_size=unreported), now, self.peer))
         if items:
-            self.server.writer.submit(items)
+            self.server.enqueue(items)
 
     def pause(self) -> None:
         if not self.paused and not self.closed and self.transport is not None:
@@ -484,6 +484,7 @@ class IngestServer:
         self._sweeper: asyncio.Task[None] | None = None
         self.delivered_batches = 0
         self.port: int = config.port
+        self._outbox: list[Pending] = []
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -496,6 +497,19 @@ class IngestServer:
         self.port = sock.getsockname()[1]
         self._sweeper = asyncio.create_task(self._sweep())
         log.info("ingest node %s listening on %s:%d", self.config.node, self.config.host, self.port)
+
+    def enqueue(self, items: list[Pending]) -> None:
+        """Hand items to the writer once per event-loop iteration: every read of that iteration
+        goes in one submit (one lock, one wake-up of the writer) instead of one per read."""
+        if not self._outbox:
+            assert self.loop is not None
+            self.loop.call_soon(self._flush_outbox)
+        self._outbox.extend(items)
+
+    def _flush_outbox(self) -> None:
+        items, self._outbox = self._outbox, []
+        if items:
+            self.writer.submit(items)
 
     def admit(self, conn: Connection) -> bool:
         if self.per_ip[conn.ip] >= self.config.max_connections_per_ip:
@@ -554,6 +568,9 @@ class IngestServer:
     async def stop(self, *, drain_timeout: float = 30.0) -> None:
         """Graceful: stop accepting and reading, store what was received, send its replies,
         then close every connection."""
+        log.info("stopping: %d connections (%d paused), %d frames awaiting storage, %d queued",
+                 len(self.connections), len(self.paused), sum(c.pending for c in self.connections),
+                 self.writer.queued)
         if self.server is not None:
             self.server.close()
         for conn in list(self.connections):
@@ -565,6 +582,7 @@ class IngestServer:
             await asyncio.sleep(0.01)
         for conn in list(self.connections):
             conn.close()
+        self._flush_outbox()  # what the closed connections' framers still held
         await asyncio.to_thread(self.writer.stop)
         await asyncio.sleep(0)  # let the last deliveries run
         if self._sweeper is not None:

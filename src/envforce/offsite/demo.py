@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from envforce.cases import services as cases_services
 from envforce.core.actors import DEMO, Actor
+from envforce.core.errors import DomainError
 from envforce.monitoring.models import Reading
 from envforce.offsite import services
 from envforce.offsite.choices import EpisodeState
@@ -162,13 +163,17 @@ def _demo_mark(actor: Actor, now: dt.datetime) -> int:
     account = EnterpriseAccount.objects.filter(user__username="enterprise").select_related("enterprise").first()
     if account is None:
         return 0
-    point = MonitoringPoint.objects.filter(outlet__enterprise=account.enterprise, active=True).order_by("mn").first()
-    if point is None:
-        return 0
-    day = timezone.localtime(now).replace(hour=9, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
-    services.create_mark(point.pk, code="", kind="maintenance", reason="CEMS 季度比对校准，运维单位现场作业",
-                         start=day, end=day + dt.timedelta(hours=2), actor=actor, at=now)
-    return 1
+    morning = timezone.localtime(now).replace(hour=9, minute=0, second=0, microsecond=0)
+    for point in MonitoringPoint.objects.filter(outlet__enterprise=account.enterprise, active=True).order_by("mn"):
+        for days_back in (1, 2, 3, 4, 5):
+            day = morning - dt.timedelta(days=days_back)
+            try:
+                services.create_mark(point.pk, code="", kind="maintenance", reason="CEMS 季度比对校准，运维单位现场作业",
+                                     start=day, end=day + dt.timedelta(hours=2), actor=actor, at=now)
+            except DomainError:
+                continue  # that period has been reported on: another day
+            return 1
+    return 0
 
 
 @dataclass

@@ -31,8 +31,10 @@ class MarkForm(forms.Form):
 
     def __init__(self, *args: Any, points: list[Any], codes: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["point"].choices = [(p.pk, f"{p.outlet.name}（{p.mn}）") for p in points]
-        self.fields["code"].choices = [("", "全部因子"), *codes]
+        point_field: Any = self.fields["point"]
+        code_field: Any = self.fields["code"]
+        point_field.choices = [(p.pk, f"{p.outlet.name}（{p.mn}）") for p in points]
+        code_field.choices = [("", "全部因子"), *codes]
 
 
 class WithdrawForm(forms.Form):

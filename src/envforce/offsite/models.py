@@ -214,7 +214,7 @@ class Alarm(models.Model):
         from django.utils import timezone
 
         pad = dt.timedelta(days=1)
-        params = {"start": timezone.localtime(self.start - pad).strftime("%Y-%m-%dT%H:%M"),
+        params: dict[str, str | int] = {"start": timezone.localtime(self.start - pad).strftime("%Y-%m-%dT%H:%M"),
                   "end": timezone.localtime(self.end + pad).strftime("%Y-%m-%dT%H:%M"), "alarm": self.pk}
         if self.code:
             params["code"] = self.code

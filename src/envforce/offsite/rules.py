@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 TZ_OFFSET = 8 * 3600  # Asia/Shanghai (no daylight saving since 1991)
 HOUR = 3600
@@ -313,10 +312,18 @@ def flag_codes(letters: Iterable[str]) -> np.ndarray:
     return np.array(sorted({ord(x[0]) for x in letters if x}), dtype=np.uint8)
 
 
+_LUTS: dict[tuple[str, ...], np.ndarray] = {}
+
+
 def flag_lut(letters: Iterable[str]) -> np.ndarray:
     """A 256-entry table: ``flag_lut(...)[series.flag]`` is the membership mask (no search)."""
-    lut = np.zeros(256, dtype=bool)
-    lut[flag_codes(letters)] = True
+    key = tuple(letters)
+    lut = _LUTS.get(key)
+    if lut is None:
+        lut = np.zeros(256, dtype=bool)
+        lut[flag_codes(key)] = True
+        lut.setflags(write=False)
+        _LUTS[key] = lut
     return lut
 
 
@@ -411,21 +418,47 @@ def periods_from_periods(hours: Periods, period: int, min_coverage: float) -> Pe
 def runs(mask: np.ndarray, starts: np.ndarray | None = None, step: int = 0) -> list[tuple[int, int]]:
     """Index ranges [i, j) of consecutive True values; with ``starts`` and ``step``, a run also
     breaks where consecutive starts are not exactly ``step`` apart."""
-    if not len(mask):
+    n = len(mask)
+    if not n or not mask.any():
         return []
-    m = mask.astype(np.int8)
-    brk = np.zeros(len(m), dtype=bool)
-    if starts is not None and step and len(m) > 1:
-        brk[1:] = np.diff(starts) != step
-    # A run starts at i when mask[i] and (i == 0 or not mask[i-1] or brk[i]).
-    prev = np.concatenate(([0], m[:-1])).astype(bool)
-    begin = mask & (~prev | brk)
-    nxt_brk = np.concatenate((brk[1:], [True]))
-    nxt = np.concatenate((m[1:], [0])).astype(bool)
-    finish = mask & (~nxt | nxt_brk)
-    b = np.flatnonzero(begin)
-    e = np.flatnonzero(finish) + 1
+    # Edges of the True stretches: +1 where one begins, -1 after one ends.
+    edge = np.diff(np.concatenate(([0], mask.view(np.int8) if mask.dtype == bool else mask.astype(np.int8), [0])))
+    b = np.flatnonzero(edge == 1)
+    e = np.flatnonzero(edge == -1)
+    if starts is not None and step and n > 1:
+        cut = np.flatnonzero((np.diff(starts) != step) & mask[1:] & mask[:-1]) + 1
+        if len(cut):
+            b = np.sort(np.concatenate((b, cut)))
+            e = np.sort(np.concatenate((e, cut)))
     return list(zip(b.tolist(), e.tolist(), strict=True))
+
+
+def rolling_extrema(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max and min of every window of ``k`` consecutive values (len(x) − k + 1 of each), by
+    doubling: O(n log k) on contiguous arrays instead of a strided k-wide reduction."""
+    hi, lo = x, x
+    width = 1
+    out_hi = out_lo = None
+    offset = 0
+    kk = k
+    while kk:
+        if kk & 1:
+            part_hi, part_lo = hi[offset:], lo[offset:]
+            if out_hi is None:
+                out_hi, out_lo = part_hi, part_lo
+            else:
+                m = min(len(out_hi), len(part_hi))
+                out_hi = np.maximum(out_hi[:m], part_hi[:m])
+                out_lo = np.minimum(out_lo[:m], part_lo[:m])
+            offset += width
+        kk >>= 1
+        if kk:
+            hi = np.maximum(hi[:-width], hi[width:])
+            lo = np.minimum(lo[:-width], lo[width:])
+            width *= 2
+    n = len(x) - k + 1
+    assert out_hi is not None and out_lo is not None
+    return out_hi[:n], out_lo[:n]
 
 
 def _evidence_rows(starts: np.ndarray, values: np.ndarray, counts: np.ndarray | None = None,
@@ -524,10 +557,9 @@ def constant_values(hours: Periods, meta: SeriesMeta, *, window_hours: int, rang
         return []
     tv, vv = hours.start[idx], hours.mean[idx]
     threshold = range_share * meta.range_upper
-    win = sliding_window_view(vv, k)
-    spread = win.max(axis=1) - win.min(axis=1)
+    top, bottom = rolling_extrema(vv, k)
     contiguous = (tv[k - 1:] - tv[: len(tv) - k + 1]) == (k - 1) * HOUR
-    hit = contiguous & (spread <= threshold) & (win.mean(axis=1) > 0)
+    hit = contiguous & (top - bottom <= threshold) & (bottom + top > 0)
     if not hit.any():
         return []
     starts = np.flatnonzero(hit)
@@ -886,6 +918,8 @@ def analyse_point(data: PointInput, rules: RuleSet, *, window_start: int, until:
         # -- exceedance, on the averaging period of the limit
         avg_src = _pick(data.series, code, sources.get(meta.averaging, sources["hour"]))
         if meta.has_limit and avg_src is not None:
+            judged: Periods | None
+            raw: Periods | None
             if meta.averaging == "instant":
                 ok = valid_mask(avg_src, valid_flags)
                 ok_marked = ok & ~interval_mask(avg_src.t, marked) if marked else ok

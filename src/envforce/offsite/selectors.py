@@ -144,7 +144,8 @@ def inspection_times(enterprise_ids: Iterable[int], start: dt.datetime, end: dt.
                                          started_at__gte=start, started_at__lt=end).values_list(
         "enterprise_id", "started_at")
     for eid, when in rows:
-        out.setdefault(eid, []).append(int(when.timestamp()))
+        if when is not None:
+            out.setdefault(eid, []).append(int(when.timestamp()))
     return out, ""
 
 
@@ -180,7 +181,7 @@ class ReaderStats:
 
 
 _BIN_DTYPE = np.dtype([
-    ("nf", ">i2"), ("l1", ">i4"), ("point", ">i8"), ("l2", ">i4"), ("code", ">i2"), ("l3", ">i4"), ("cn", ">i2"),
+    ("nf", ">i2"), ("l1", ">i4"), ("point", ">i8"), ("l2", ">i4"), ("code", ">i4"), ("l3", ">i4"), ("cn", ">i2"),
     ("l4", ">i4"), ("t", ">i8"), ("l5", ">i4"), ("v", ">f8"), ("l6", ">i4"), ("flag", ">i2")])
 _PG_EPOCH = 946684800  # 2000-01-01 UTC: PostgreSQL's binary timestamp origin
 _BIN_HEADER = 19  # PGCOPY\n\377\r\n\0 + flags + extension length
@@ -245,22 +246,45 @@ Groups = dict[tuple[str, ...], list[int]]
 
 def _where(groups: Groups, codes: list[str], start: dt.datetime, end: dt.datetime,
            tail: Groups | None = None, tail_start: dt.datetime | None = None) -> tuple[str, list[Any]]:
+    """One branch per group of points, so that every condition is an index condition of the
+    unique index (point_id, cn, code, data_time): no per-row filter."""
     ors, params = [], []
-    ranges = [(g, start) for g in [groups]] + ([(tail, tail_start)] if tail and tail_start is not None else [])
+    ranges = [(groups, start)] + ([(tail, tail_start)] if tail and tail_start is not None else [])
+    code_list = ", ".join(["%s"] * len(codes))
     for group, since in ranges:
         for cns, pids in group.items():
-            ors.append(f"(point_id IN ({', '.join(['%s'] * len(pids))}) AND cn IN ({', '.join(['%s'] * len(cns))}) "
-                       "AND data_time >= %s)")
-            params += [*pids, *cns, _db_dt(since)]
-    where = (f"({' OR '.join(ors)}) AND data_time >= %s AND data_time < %s "
-             f"AND (code IN ({', '.join(['%s'] * len(codes))}) OR cn = %s)")
-    params += [_db_dt(start), _db_dt(end), *codes, STATE_CN]
+            pid_list = ", ".join(["%s"] * len(pids))
+            data = [c for c in cns if c != STATE_CN]
+            if data:
+                ors.append(f"(point_id IN ({pid_list}) AND cn IN ({', '.join(['%s'] * len(data))}) "
+                           f"AND code IN ({code_list}) AND data_time >= %s)")
+                params += [*pids, *data, *codes, _db_dt(since)]
+            if STATE_CN in cns:
+                ors.append(f"(point_id IN ({pid_list}) AND cn = %s AND data_time >= %s)")
+                params += [*pids, STATE_CN, _db_dt(since)]
+    where = f"({' OR '.join(ors)}) AND data_time >= %s AND data_time < %s"
+    params += [_db_dt(start), _db_dt(end)]
     return where, params
 
 
 def _code_case(codes: list[str]) -> tuple[str, list[Any]]:
     whens = " ".join("WHEN %s THEN " + str(i) for i in range(len(codes)))
     return f"(CASE WHEN cn = %s THEN -1 ELSE (CASE code {whens} ELSE -2 END) END)", [STATE_CN, *codes]
+
+
+_HASHES: dict[tuple[str, ...], tuple[int, ...]] = {}
+
+
+def _code_hashes(codes: list[str]) -> tuple[int, ...] | None:
+    """PostgreSQL's ``hashtext`` of each code (one hash per row is cheaper than a CASE over the
+    codes); None when two codes collide (the CASE is used then)."""
+    key = tuple(codes)
+    if key not in _HASHES:
+        with connection.cursor() as cur:
+            cur.execute("SELECT hashtext(c) FROM unnest(%s::text[]) WITH ORDINALITY AS u(c, i) ORDER BY i", [list(codes)])
+            _HASHES[key] = tuple(int(r[0]) for r in cur.fetchall())
+    hashes = _HASHES[key]
+    return hashes if len(set(hashes)) == len(hashes) else None
 
 
 @dataclass(frozen=True)
@@ -272,6 +296,7 @@ class BatchQuery:
     sql: str
     params: list[Any]
     copy_sql: str = ""
+    code_hashes: tuple[int, ...] | None = None  # PostgreSQL: the code column holds hashtext(code)
 
 
 def batch_query(groups: Groups, codes: list[str], start: dt.datetime, end: dt.datetime,
@@ -287,11 +312,13 @@ def batch_query(groups: Groups, codes: list[str], start: dt.datetime, end: dt.da
     if connection.vendor == "postgresql":
         import psycopg
 
-        sql = (f"SELECT point_id, {case}::int2, cn::int2, data_time, ({_value_expr()})::float8, "  # noqa: S608
+        hashes = _code_hashes(codes)
+        code_expr, cparams = ("hashtext(code)", []) if hashes is not None else (f"{case}::int4", cparams)
+        sql = (f"SELECT point_id, {code_expr}, cn::int2, data_time, ({_value_expr()})::float8, "  # noqa: S608
                f"ascii(flag)::int2 FROM {_table()} WHERE {where}")
         connection.ensure_connection()
         literal = psycopg.ClientCursor(connection.connection).mogrify(sql, [*cparams, *wparams])
-        return BatchQuery(codes, sql, [*cparams, *wparams], f"COPY ({literal}) TO STDOUT (FORMAT BINARY)")
+        return BatchQuery(codes, sql, [*cparams, *wparams], f"COPY ({literal}) TO STDOUT (FORMAT BINARY)", hashes)
     sql = (f"SELECT point_id, {case}, CAST(cn AS INTEGER), CAST(strftime('%%s', data_time) AS INTEGER), "  # noqa: S608
            f"{_value_expr()}, unicode(flag) FROM {_table()} WHERE {where}")
     return BatchQuery(codes, sql, [*cparams, *wparams])
@@ -314,7 +341,7 @@ def fetch_psql(q: BatchQuery) -> ReadingArrays | None:
     proc = subprocess.run(argv, env=env, capture_output=True, check=False)  # noqa: S603
     if proc.returncode != 0:
         return None
-    return _from_binary(proc.stdout, q.codes)
+    return _from_binary(proc.stdout, q.codes, q.code_hashes)
 
 
 def fetch(q: BatchQuery | None, stats: ReaderStats | None = None) -> ReadingArrays:
@@ -336,7 +363,7 @@ def fetch(q: BatchQuery | None, stats: ReaderStats | None = None) -> ReadingArra
                 buf += data
         if stats is not None:
             stats.method = "psycopg COPY BINARY"
-        return _from_binary(bytes(buf), q.codes)
+        return _from_binary(bytes(buf), q.codes, q.code_hashes)
     return _read_generic(q.sql, q.params, q.codes, stats)
 
 
@@ -346,14 +373,24 @@ def _empty(codes: list[str]) -> ReadingArrays:
                          z.astype(np.uint8))
 
 
-def _from_binary(raw: bytes | memoryview, codes: list[str]) -> ReadingArrays:
+def _from_binary(raw: bytes | memoryview, codes: list[str], hashes: tuple[int, ...] | None = None) -> ReadingArrays:
     body = memoryview(raw)[_BIN_HEADER:len(raw) - 2]
     if len(body) % _BIN_DTYPE.itemsize:
         raise RuntimeError("unexpected COPY BINARY layout")
     arr = np.frombuffer(body, dtype=_BIN_DTYPE)
     t = arr["t"].astype(np.int64) // 1_000_000 + _PG_EPOCH
-    return ReadingArrays(codes, arr["point"].astype(np.int64), arr["code"].astype(np.int16),
-                         arr["cn"].astype(np.int16), t, arr["v"].astype(np.float64),
+    cn = arr["cn"].astype(np.int16)
+    raw_code = arr["code"].astype(np.int64)
+    if hashes is not None:
+        # hashtext(code) -> index of the code; running-state rows (CN 2021) -> -1.
+        table = np.array(hashes, dtype=np.int64)
+        order = np.argsort(table)
+        pos = np.clip(np.searchsorted(table[order], raw_code), 0, len(table) - 1)
+        code = np.where(table[order][pos] == raw_code, order[pos], -2).astype(np.int16)
+        code[cn == int(STATE_CN)] = -1
+    else:
+        code = raw_code.astype(np.int16)
+    return ReadingArrays(codes, arr["point"].astype(np.int64), code, cn, t, arr["v"].astype(np.float64),
                          np.clip(arr["flag"], 0, 255).astype(np.uint8))
 
 

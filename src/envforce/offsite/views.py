@@ -195,7 +195,7 @@ class EpisodeDetailView(RolePermissionMixin, View):
                 report: ReportForm | None = None, status: int = 200) -> HttpResponse:
         alarms = list(ep.alarms.order_by("start"))
         for a in alarms:
-            a.rows = [(rules.fmt_time(r[0]), r[1], r[2] if len(r) > 2 else 1) for r in a.evidence.get("rows", [])[:48]]
+            a.rows = [(rules.fmt_time(r[0]), r[1], r[2] if len(r) > 2 else 1) for r in a.evidence.get("rows", [])[:48]]  # type: ignore[attr-defined]
         can_review = has_perm(request.user, Perm.ALARM_REVIEW) and ep.state == EpisodeState.OPEN
         staff = selectors.is_staff_viewer(request.user)
         default_judgement = _default_judgement(ep, alarms)
@@ -252,7 +252,8 @@ class ReportIssueView(RolePermissionMixin, View):
             except DomainError as exc:
                 form.add_error("judgement" if exc.field == "judgement" else None, exc.message)
             else:
-                messages.success(request, f"已出具{report.get_kind_display()} {report.number}，并移交线索 {report.clue.number}")
+                clue = report.clue.number if report.clue else "—"
+                messages.success(request, f"已出具{report.get_kind_display()} {report.number}，并移交线索 {clue}")
                 return redirect(report.get_absolute_url())
         return EpisodeDetailView()._render(request, ep, report=form, status=400)
 
