@@ -149,11 +149,11 @@ async def _send(args: argparse.Namespace, devices: list, frames: list) -> dict:
         now = time.monotonic() - t0[0]
         if now >= args.duration + args.drain or (now >= args.duration and not any(c.inflight for c in conns)):
             break
-        gen_t = min(now, args.duration)
-        for j, c in enumerate(conns):
-            # Devices are spread over the second so that the load is smooth.
-            due = int(gen_t * args.rate + j / n) + (1 if gen_t < args.duration else 0)
-            c.pump(min(due, int(args.duration * args.rate)))
+        if now < args.duration:  # after that, only wait for the outstanding acks
+            for j, c in enumerate(conns):
+                # Devices are spread over the second so that the load is smooth.
+                due = int(now * args.rate + j / n) + 1
+                c.pump(min(due, int(args.duration * args.rate)))
         await asyncio.sleep(0.005)
     cpu = time.process_time() - cpu0
     acked = [[c.mn, qn.decode()] for c in conns for qn in c.acked]

@@ -127,3 +127,28 @@ def client_for(client):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; tests only need it to be correct.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Rule sets seeded by data migrations (credit, planning, offsite). Transactional tests (live
+# server, real worker processes) flush every table when they end, which would leave later tests
+# in the same worker without them; the seeds are idempotent, so they are simply re-applied.
+_SEED_MIGRATIONS = [
+    ("envforce.credit.migrations.0002_seed_rule_sets", "seed"),
+    ("envforce.planning.migrations.0002_draw_guard_and_seed_rules", "seed_rules"),
+    ("envforce.offsite.migrations.0002_seed_rule_set", "seed"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rule_sets(request):
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server", "django_db_setup"))
+    if not uses_db:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("_django_db_helper")
+    for module_name, func in _SEED_MIGRATIONS:
+        getattr(importlib.import_module(module_name), func)(apps, None)

@@ -40,7 +40,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import compress, islice, repeat
-from operator import getitem, itemgetter
+from operator import attrgetter, getitem, itemgetter, ne
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, NamedTuple, cast, overload
 
 from .decode import _header_key_is_clean, _prescreen_arrays, decode_line
@@ -355,13 +355,26 @@ def _data_time_index(layout: CpLayout | None) -> int:
 
 # --- the batch path --------------------------------------------------------------------------
 
-_headers: dict[bytes, FlatHeader | None] = {}
-"""Header text without the QN value (the decoder's header key) -> FlatHeader, None if unclean."""
+
+class _HeaderEntry:
+    """A clean header key's parsed header, and the CP layout last seen with it: a guess for the
+    next frames with this header (the same device and command), verified for every chunk."""
+
+    __slots__ = ("header", "layout", "skeleton")
+
+    def __init__(self, header: FlatHeader) -> None:
+        self.header = header
+        self.layout: CpLayout | None = None
+        self.skeleton = b"\xff"  # never the skeleton of a clean (ASCII) body
+
+
+_headers: dict[bytes, _HeaderEntry | None] = {}
+"""Header text without the QN value (the decoder's header key) -> entry, None if unclean."""
 _layouts: dict[bytes, CpLayout] = {}
 """CP skeleton (the body with every ``=value`` removed: names and separators) -> CpLayout."""
 
 
-def _header_for_key(key: bytes) -> FlatHeader | None:
+def _header_for_key(key: bytes) -> _HeaderEntry | None:
     """Check a header key as the decoder does and, if clean, parse it (then cache it).
 
     Clean means what the decoder's shortcut requires of the header: the header verdict
@@ -369,7 +382,7 @@ def _header_for_key(key: bytes) -> FlatHeader | None:
     its part of the delimiter shape, ``(=;)*``: one ``=`` per item, nothing but printable ASCII
     without ``&``, ``,`` or ``/``.  The QN item left out of the key is checked per line.
     """
-    header: FlatHeader | None = None
+    entry: _HeaderEntry | None = None
     delims = key.translate(GRAMMAR_MAP, GRAMMAR_DELETE)
     if key[:1] == b";":  # a QN item came first: its "=" is not in the key
         delims = b"=" + delims
@@ -381,15 +394,18 @@ def _header_for_key(key: bytes) -> FlatHeader | None:
         # A QN item that is not the first one stays in the key: rare, left to decode_line so
         # that the QN column only has to be read at the start of the segment.
         if all(name != "QN" for name, _ in items):
-            header = _header_from_items(items)  # type: ignore[arg-type]
+            entry = _HeaderEntry(_header_from_items(items))  # type: ignore[arg-type]
     if len(_headers) >= _CACHE_MAX:
         _headers.clear()
-    _headers[key] = header
-    return header
+    _headers[key] = entry
+    return entry
 
 
 def _layout_for(skeleton: bytes) -> CpLayout:
     """The layout of a clean CP body whose skeleton (names and separators) this is."""
+    layout = _layouts.get(skeleton)
+    if layout is not None:
+        return layout
     groups = skeleton.decode("ascii").split(";")
     layout = CpLayout.build(
         tuple(name for group in groups for name in group.split(",")),
@@ -449,12 +465,14 @@ def _flat_chunk(lines: list[bytes], strict: bool, batch: FlatBatch) -> npt.NDArr
     # Also "CP=&&" complete, and a non-empty CP body: "CP=&&" + body + "&&" + 4-digit CRC.
     passed = screen.passed & screen.cp_closed & (screen.body_len - cp_starts > 11)
     keys = list(map(getitem, lines, map(slice, key_starts.tolist(), cp_starts.tolist())))
-    headers: list[FlatHeader | Literal[False] | None] = list(map(_headers.get, keys, repeat(False)))
-    if False in headers:
+    entries: list[_HeaderEntry | Literal[False] | None] = list(
+        map(_headers.get, keys, repeat(False))
+    )
+    if False in entries:
         for i in np.flatnonzero(passed).tolist():
-            if headers[i] is False:
-                headers[i] = _header_for_key(keys[i])
-    mask = passed & np.fromiter(map(bool, headers), dtype=bool, count=n)
+            if entries[i] is False:
+                entries[i] = _header_for_key(keys[i])
+    mask = passed & np.fromiter(map(bool, entries), dtype=bool, count=n)
     qn: list[str | None] = [None] * n
     qn_rows = np.flatnonzero(mask & (key_starts != 6)).tolist()
     if qn_rows:
@@ -465,15 +483,17 @@ def _flat_chunk(lines: list[bytes], strict: bool, batch: FlatBatch) -> npt.NDArr
     counts = np.zeros(0, dtype=np.int64)
     if mask.any():
         rows = np.flatnonzero(mask)
+        fast = mask.tolist()
         layouts, values, counts, demoted = _extract(
-            list(compress(lines, mask.tolist())),
+            list(compress(lines, fast)),
+            cast("list[_HeaderEntry]", list(compress(entries, fast))),
             cp_starts[rows] + 5,
             screen.body_len[rows] - 6,
         )
         if demoted:
             mask[rows[demoted]] = False
     fast = mask.tolist()
-    fast_headers = cast("list[FlatHeader | None]", list(compress(headers, fast)))
+    fast_headers: list[FlatHeader | None] = list(map(_header_of, compress(entries, fast)))
     m = len(fast_headers)
     error: list[DecodeError | None] = [None] * m
     leniencies: list[tuple[str, ...]] = [()] * m
@@ -536,7 +556,10 @@ def _read_qns(
 
 
 def _extract(
-    lines: list[bytes], body_starts: npt.NDArray[np.int64], body_ends: npt.NDArray[np.int64]
+    lines: list[bytes],
+    entries: list[_HeaderEntry],
+    body_starts: npt.NDArray[np.int64],
+    body_ends: npt.NDArray[np.int64],
 ) -> tuple[list[CpLayout | None], list[str], npt.NDArray[np.int64], list[int]]:
     """CP layouts, CP values and value counts of lines with non-empty CP bodies, and the rows
     whose body is not clean (their layout and values are left out).
@@ -553,7 +576,7 @@ def _extract(
         demoted = [i for i, body in enumerate(bodies) if b"\n" in body]
         keep = [i for i, body in enumerate(bodies) if b"\n" not in body]
         layouts, values, counts, more = _extract(
-            [lines[i] for i in keep], body_starts[keep], body_ends[keep]
+            [lines[i] for i in keep], [entries[i] for i in keep], body_starts[keep], body_ends[keep]
         )
         return layouts, values, counts, sorted(demoted + [keep[i] for i in more])
     arr = np.frombuffer(buf, dtype=np.uint8)
@@ -563,50 +586,58 @@ def _extract(
     separator = (arr == 59) | (arr == 44) | (arr == 10)
     equals = arr == 61
     code = equals.view(np.uint8) | (separator.view(np.uint8) << 1)
+    unknown = code == 0
+    scratch = np.empty_like(code)
     shift = 1
-    while True:
-        unknown = code == 0
-        if not unknown.any():
-            break
-        code[shift:] |= code[:-shift] * unknown[shift:]
+    while unknown.any():
+        np.multiply(code[:-shift], unknown[shift:], out=scratch[shift:])
+        code[shift:] |= scratch[shift:]
+        np.equal(code, 0, out=unknown)
         shift *= 2
-    # Not clean: a byte that is not printable ASCII, "&" or "/"; an "=" after an "=" (two in
-    # one item); a separator or the end of a body not after an "=" (an item without "=", an
-    # empty item, a trailing separator).
+    # Not clean: a byte that is not printable ASCII (but the LF between bodies), "&" or "/";
+    # an "=" after an "=" (two in one item); a separator or the end of a body not after an "="
+    # (an item without "=", an empty item, a trailing separator).
     after_value = code[:-1] == 1
-    bad = (arr[1:] < 33) & ~separator[1:]
-    bad |= arr[1:] >= 127
-    bad |= arr[1:] == 38
-    bad |= arr[1:] == 47
+    rest = arr[1:]
+    bad = (rest - np.uint8(33)) > 93  # below 33 or above 126
+    bad &= rest != 10
+    bad |= rest == 38
+    bad |= rest == 47
     bad |= equals[1:] & after_value
     bad |= separator[1:] & ~after_value
     in_value = code == 1
+    expected = list(map(_skeleton_of, entries))
     demoted: list[int] = []
     at = np.flatnonzero(bad)
     if at.size:
         starts = np.zeros(len(bodies) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, bodies), np.int64, len(bodies)) + 1, out=starts[1:])
         demoted = np.unique(np.searchsorted(starts, at + 1) - 1).tolist()
-        for row in demoted:
-            in_value[starts[row] : starts[row + 1]] = False  # no values from this row
+        arr = arr.copy()
+        for row in demoted:  # nothing from this row: no value and an empty skeleton
+            arr[starts[row] + 1 : starts[row + 1]] = 0
+            expected[row] = b""
     # All values of the chunk, "=v=v=v..." split once (values[0] is the empty text before the
-    # first "="), and one skeleton (names and separators) per line (the buffer starts and ends
-    # with a LF).  NUL never occurs in a
-    # clean body.
+    # first "="), and the skeletons (names and separators) of all rows, compared in one go with
+    # the skeletons last seen with each row's header.  NUL never occurs in a clean body.
     values = (arr * in_value).tobytes().translate(None, b"\0").decode("ascii").split("=")
     del values[0]
-    skeletons = (arr * ~in_value).tobytes().translate(None, b"\0").split(b"\n")
-    del skeletons[0], skeletons[-1]
+    skeletons = (arr * ~in_value).tobytes().translate(None, b"\0")
+    layouts: list[CpLayout | None] = list(map(_layout_of, entries))
+    if skeletons != b"\n" + b"\n".join(expected) + b"\n":
+        actual = skeletons.split(b"\n")
+        del actual[0], actual[-1]
+        for row in compress(range(len(actual)), map(ne, actual, expected)):
+            entry = entries[row]
+            entry.skeleton = actual[row]
+            entry.layout = layouts[row] = _layout_for(actual[row])
     for row in reversed(demoted):
-        del skeletons[row]
-    layouts: list[CpLayout | None] = list(map(_layouts.get, skeletons))
-    if None in layouts:
-        layouts = [
-            _layout_for(skeleton) if layout is None else layout
-            for skeleton, layout in zip(skeletons, layouts, strict=True)
-        ]
+        del layouts[row]
     counts = np.fromiter(map(len, map(_keys_of, layouts)), dtype=np.int64, count=len(layouts))
     return layouts, values, counts, demoted
 
 
 _keys_of = itemgetter(0)
+_skeleton_of = attrgetter("skeleton")
+_layout_of = attrgetter("layout")
+_header_of = attrgetter("header")

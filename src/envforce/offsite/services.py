@@ -344,9 +344,23 @@ def _persist(state: _RunState, findings: dict[int, list[rules.Finding]], infos: 
                 _apply(alarm, f, s, e, now)
                 existing[(p, f.code, f.kind)].append(_Known(None, _ts(s), f.end, True, alarm.fingerprint, None, alarm))
                 new_alarms.append((alarm, episode))
+        # New episodes get their aggregates and score before they are inserted (no update after).
+        if new_eps:
+            fresh: dict[int, list[Alarm]] = defaultdict(list)
+            for alarm, episode in new_alarms:
+                if episode.pk is None:
+                    fresh[id(episode)].append(alarm)
+            ctx = _score_context({infos[e.point_id].enterprise_id for e in new_eps}, {e.point_id for e in new_eps},
+                                 min(e.first_at for e in new_eps), rs, state.overrides)
+            for episode in new_eps:
+                if fresh[id(episode)]:
+                    _recompute(episode, fresh[id(episode)], infos[episode.point_id].enterprise_id, ctx)
         Episode.objects.bulk_create(new_eps, batch_size=500)
+        created_here = {id(e) for e in new_eps}
         for alarm, episode in new_alarms:
             alarm.episode = episode
+            if id(episode) not in created_here:
+                state.touched.add(episode.pk)
         try:
             with transaction.atomic():
                 Alarm.objects.bulk_create([a for a, _ in new_alarms], batch_size=500)
@@ -366,12 +380,10 @@ def _persist(state: _RunState, findings: dict[int, list[rules.Finding]], infos: 
                 updated.append(alarm)
                 state.touched.add(alarm.episode_id)
         if updated:
-            Alarm.objects.bulk_update(updated, [
-                "start", "end", "ongoing", "value", "limit", "ratio", "periods", "explanation", "evidence", "updated_at",
-                "fingerprint"], batch_size=500)
+            _update_rows(Alarm, updated, ["start", "end", "ongoing", "value", "limit", "ratio", "periods", "explanation",
+                                          "evidence", "updated_at", "fingerprint"])
         state.created += sum(1 for a, _ in new_alarms if a.pk)
         state.updated += len(updated)
-        state.touched.update(ep.pk for _, ep in new_alarms)
         refresh_episodes(state.touched, rs=rs, overrides=state.overrides)
         state.touched.clear()
 
@@ -398,9 +410,58 @@ def _apply(alarm: Alarm, f: rules.Finding, start: dt.datetime, end: dt.datetime,
     return changed
 
 
+@dataclass
+class _ScoreContext:
+    rs: rules.RuleSet
+    overrides: dict[dt.date, bool]
+    history_days: int
+    reports: list[tuple[int, dt.datetime, int]]
+    marks: dict[tuple[int, str], list[tuple[int, int, dt.datetime]]]
+
+
+def _score_context(enterprise_ids: set[int], point_ids: set[int], first: dt.datetime, rs: rules.RuleSet,
+                   overrides: dict[dt.date, bool]) -> _ScoreContext:
+    history_days = int(rs.get("score")["history_days"])
+    reports = list(AuditReport.objects.filter(enterprise_id__in=enterprise_ids, kind=ReportKind.EXCEEDANCE,
+                                              issued_at__gte=first - dt.timedelta(days=history_days))
+                   .values_list("enterprise_id", "issued_at", "episode_id"))
+    marks: dict[tuple[int, str], list[tuple[int, int, dt.datetime]]] = defaultdict(list)
+    for m in DataMark.objects.filter(point_id__in=point_ids, state=MarkState.ACTIVE,
+                                     end__gte=first).values_list("point_id", "code", "start", "end", "created_at"):
+        marks[(m[0], m[1])].append((_ts(m[2]), _ts(m[3]), m[4]))
+    return _ScoreContext(rs, overrides, history_days, reports, marks)
+
+
+def _recompute(ep: Episode, own: list[Alarm], enterprise_id: int, ctx: _ScoreContext) -> None:
+    """Aggregates, review deadline and score of an episode from its alarms."""
+    rs = ctx.rs
+    ep.alarm_count = len(own)
+    ep.kinds = sorted({a.kind for a in own}, key=lambda k: (k != "exceedance", k))
+    ep.first_at = min(a.start for a in own)
+    ep.last_at = max(a.end for a in own)
+    ex = [a for a in own if a.kind == "exceedance"]
+    ep.max_ratio = max((a.ratio or 0 for a in ex), default=None) if ex else None
+    ep.exceed_hours = sum((a.end - a.start).total_seconds() for a in ex) / rules.HOUR
+    ep.alarm_class = min((a.alarm_class for a in own), key=lambda c: CLASS_PRIORITY.get(c, 9))
+    dues = [calendar.add_working_days(timezone.localdate(d), rules.response_days(k, rs), ctx.overrides)
+            for d, k in {(a.detected_at, a.alarm_class) for a in own}]
+    best = min(dues, key=lambda d: d.due)
+    ep.response_due, ep.due_provisional = best.due, best.provisional
+    # Confirmed exceedances of the enterprise known now, from history_days before the episode.
+    history = sum(1 for r in ctx.reports if r[0] == enterprise_id and r[2] != ep.pk
+                  and r[1] >= ep.first_at - dt.timedelta(days=ctx.history_days))
+    late = [(s, e) for key in ((ep.point_id, ep.code), (ep.point_id, "")) for s, e, c in ctx.marks.get(key, ())
+            if c > ep.opened_at]
+    share = rules.overlap_share(_ts(ep.first_at), _ts(ep.last_at), late)
+    score = rules.score_episode(max_ratio=ep.max_ratio, exceed_hours=ep.exceed_hours, history_reports=history,
+                                kinds=ep.kinds, late_mark_share=share, rules=rs)
+    ep.score = round(score.total, 1)
+    ep.score_parts = score.as_dict()
+
+
 def refresh_episodes(episode_ids: Iterable[int], *, rs: rules.RuleSet | None = None,
                      overrides: dict[dt.date, bool] | None = None) -> None:
-    """Recompute the aggregates, score and review deadline of episodes from their alarms
+    """Recompute the aggregates, score and review deadline of stored episodes from their alarms
     (part of the calling service's transaction)."""
     ids = [i for i in set(episode_ids) if i]
     if not ids:
@@ -412,46 +473,26 @@ def refresh_episodes(episode_ids: Iterable[int], *, rs: rules.RuleSet | None = N
     for a in Alarm.objects.filter(episode_id__in=ids).only(
             "episode_id", "kind", "alarm_class", "start", "end", "ratio", "detected_at"):
         alarms[a.episode_id].append(a)
-    history_days = int(rs.get("score")["history_days"])
-    ent_ids = {e.point.outlet.enterprise_id for e in episodes.values()}
     first = min((e.first_at for e in episodes.values()), default=timezone.now())
-    reports = list(AuditReport.objects.filter(enterprise_id__in=ent_ids, kind=ReportKind.EXCEEDANCE,
-                                              issued_at__gte=first - dt.timedelta(days=history_days))
-                   .values_list("enterprise_id", "issued_at", "episode_id"))
-    marks: dict[tuple[int, str], list[tuple[int, int, dt.datetime]]] = defaultdict(list)
-    for m in DataMark.objects.filter(point_id__in={e.point_id for e in episodes.values()}, state=MarkState.ACTIVE,
-                                     end__gte=first).values_list("point_id", "code", "start", "end", "created_at"):
-        marks[(m[0], m[1])].append((_ts(m[2]), _ts(m[3]), m[4]))
+    ctx = _score_context({e.point.outlet.enterprise_id for e in episodes.values()},
+                         {e.point_id for e in episodes.values()}, first, rs, overrides)
+    changed = []
     for ep in episodes.values():
         own = alarms.get(ep.pk, [])
-        if not own:
-            continue
-        ep.alarm_count = len(own)
-        ep.kinds = sorted({a.kind for a in own}, key=lambda k: (k != "exceedance", k))
-        ep.first_at = min(a.start for a in own)
-        ep.last_at = max(a.end for a in own)
-        ex = [a for a in own if a.kind == "exceedance"]
-        ep.max_ratio = max((a.ratio or 0 for a in ex), default=None) if ex else None
-        ep.exceed_hours = sum((a.end - a.start).total_seconds() for a in ex) / rules.HOUR
-        ep.alarm_class = min((a.alarm_class for a in own), key=lambda c: CLASS_PRIORITY.get(c, 9))
-        dues = [calendar.add_working_days(timezone.localdate(a.detected_at),
-                                          rules.response_days(a.alarm_class, rs), overrides) for a in own]
-        best = min(dues, key=lambda d: d.due)
-        ep.response_due, ep.due_provisional = best.due, best.provisional
-        eid = ep.point.outlet.enterprise_id
-        # Confirmed exceedances of the enterprise known now, from history_days before the episode.
-        history = sum(1 for r in reports if r[0] == eid and r[2] != ep.pk
-                      and r[1] >= ep.first_at - dt.timedelta(days=history_days))
-        late = [(s, e) for key in ((ep.point_id, ep.code), (ep.point_id, "")) for s, e, c in marks.get(key, ())
-                if c > ep.opened_at]
-        share = rules.overlap_share(_ts(ep.first_at), _ts(ep.last_at), late)
-        score = rules.score_episode(max_ratio=ep.max_ratio, exceed_hours=ep.exceed_hours, history_reports=history,
-                                    kinds=ep.kinds, late_mark_share=share, rules=rs)
-        ep.score = round(score.total, 1)
-        ep.score_parts = score.as_dict()
-    Episode.objects.bulk_update(list(episodes.values()), [
+        if own:
+            _recompute(ep, own, ep.point.outlet.enterprise_id, ctx)
+            changed.append(ep)
+    _update_rows(Episode, changed, [
         "alarm_count", "kinds", "first_at", "last_at", "max_ratio", "exceed_hours", "alarm_class", "response_due",
-        "due_provisional", "score", "score_parts"], batch_size=500)
+        "due_provisional", "score", "score_parts"])
+
+
+def _update_rows(model: Any, objects: Iterable[Any], fields: list[str]) -> None:
+    """One UPDATE per object: for hundreds of rows this is several times cheaper in CPU than
+    ``bulk_update``, whose CASE WHEN per field and row dominates a detection run."""
+    manager = model._default_manager
+    for obj in objects:
+        manager.filter(pk=obj.pk).update(**{f: getattr(obj, f) for f in fields})
 
 
 def detect_recent(*, actor: Actor, now: dt.datetime | None = None) -> DetectionRun | None:
