@@ -233,6 +233,7 @@ def main() -> int:
     from django.db import connection
     from django.utils import timezone
 
+    from envforce.monitoring.models import Reading
     from envforce.offsite import services
     from envforce.offsite.models import Alarm, DetectionRun, Episode
 
@@ -245,6 +246,9 @@ def main() -> int:
     Alarm.objects.all().delete()
     Episode.objects.all().delete()
     DetectionRun.objects.all().delete()
+    # Detect up to the hour after the last reading (a later end would add "offline" to every point).
+    last = Reading.objects.order_by("-data_time").values_list("data_time", flat=True).first() or end
+    end = last
     connection.close()
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
