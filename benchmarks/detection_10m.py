@@ -172,7 +172,7 @@ SQLITE_INSERT = """
   INSERT INTO @TABLE@ (point_id, cn, code, data_time, avg, flag, received_at)
   SELECT p.id, '2061', %s, strftime('%%Y-%%m-%%d %%H:%%M:%%S', %s, '+' || h || ' hours'), round(@VALUE@, 3), @FLAG@,
          strftime('%%Y-%%m-%%d %%H:%%M:%%S', 'now')
-  FROM (SELECT value AS id FROM json_each(%s)) AS p, hrs AS hh(h),
+  FROM (SELECT value AS id FROM json_each(%s)) AS p, hrs,
        (SELECT %s AS upper, %s AS lower, %s AS rng) AS f
   WHERE @GAP@"""
 

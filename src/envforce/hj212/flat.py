@@ -40,7 +40,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import compress, islice, repeat
-from operator import attrgetter, getitem, itemgetter, ne
+from operator import getitem, itemgetter
 from typing import TYPE_CHECKING, ClassVar, Final, Literal, NamedTuple, cast, overload
 
 from .decode import _header_key_is_clean, _prescreen_arrays, decode_line
@@ -356,25 +356,13 @@ def _data_time_index(layout: CpLayout | None) -> int:
 # --- the batch path --------------------------------------------------------------------------
 
 
-class _HeaderEntry:
-    """A clean header key's parsed header, and the CP layout last seen with it: a guess for the
-    next frames with this header (the same device and command), verified for every chunk."""
-
-    __slots__ = ("header", "layout", "skeleton")
-
-    def __init__(self, header: FlatHeader) -> None:
-        self.header = header
-        self.layout: CpLayout | None = None
-        self.skeleton = b"\xff"  # never the skeleton of a clean (ASCII) body
-
-
-_headers: dict[bytes, _HeaderEntry | None] = {}
-"""Header text without the QN value (the decoder's header key) -> entry, None if unclean."""
+_headers: dict[bytes, FlatHeader | None] = {}
+"""Header text without the QN value (the decoder's header key) -> FlatHeader, None if unclean."""
 _layouts: dict[bytes, CpLayout] = {}
 """CP skeleton (the body with every ``=value`` removed: names and separators) -> CpLayout."""
 
 
-def _header_for_key(key: bytes) -> _HeaderEntry | None:
+def _header_for_key(key: bytes) -> FlatHeader | None:
     """Check a header key as the decoder does and, if clean, parse it (then cache it).
 
     Clean means what the decoder's shortcut requires of the header: the header verdict
@@ -382,7 +370,7 @@ def _header_for_key(key: bytes) -> _HeaderEntry | None:
     its part of the delimiter shape, ``(=;)*``: one ``=`` per item, nothing but printable ASCII
     without ``&``, ``,`` or ``/``.  The QN item left out of the key is checked per line.
     """
-    entry: _HeaderEntry | None = None
+    header: FlatHeader | None = None
     delims = key.translate(GRAMMAR_MAP, GRAMMAR_DELETE)
     if key[:1] == b";":  # a QN item came first: its "=" is not in the key
         delims = b"=" + delims
@@ -394,18 +382,15 @@ def _header_for_key(key: bytes) -> _HeaderEntry | None:
         # A QN item that is not the first one stays in the key: rare, left to decode_line so
         # that the QN column only has to be read at the start of the segment.
         if all(name != "QN" for name, _ in items):
-            entry = _HeaderEntry(_header_from_items(items))  # type: ignore[arg-type]
+            header = _header_from_items(items)  # type: ignore[arg-type]
     if len(_headers) >= _CACHE_MAX:
         _headers.clear()
-    _headers[key] = entry
-    return entry
+    _headers[key] = header
+    return header
 
 
 def _layout_for(skeleton: bytes) -> CpLayout:
     """The layout of a clean CP body whose skeleton (names and separators) this is."""
-    layout = _layouts.get(skeleton)
-    if layout is not None:
-        return layout
     groups = skeleton.decode("ascii").split(";")
     layout = CpLayout.build(
         tuple(name for group in groups for name in group.split(",")),
@@ -465,14 +450,12 @@ def _flat_chunk(lines: list[bytes], strict: bool, batch: FlatBatch) -> npt.NDArr
     # Also "CP=&&" complete, and a non-empty CP body: "CP=&&" + body + "&&" + 4-digit CRC.
     passed = screen.passed & screen.cp_closed & (screen.body_len - cp_starts > 11)
     keys = list(map(getitem, lines, map(slice, key_starts.tolist(), cp_starts.tolist())))
-    entries: list[_HeaderEntry | Literal[False] | None] = list(
-        map(_headers.get, keys, repeat(False))
-    )
-    if False in entries:
+    headers: list[FlatHeader | Literal[False] | None] = list(map(_headers.get, keys, repeat(False)))
+    if False in headers:
         for i in np.flatnonzero(passed).tolist():
-            if entries[i] is False:
-                entries[i] = _header_for_key(keys[i])
-    mask = passed & np.fromiter(map(bool, entries), dtype=bool, count=n)
+            if headers[i] is False:
+                headers[i] = _header_for_key(keys[i])
+    mask = passed & np.fromiter(map(bool, headers), dtype=bool, count=n)
     qn: list[str | None] = [None] * n
     qn_rows = np.flatnonzero(mask & (key_starts != 6)).tolist()
     if qn_rows:
@@ -486,14 +469,13 @@ def _flat_chunk(lines: list[bytes], strict: bool, batch: FlatBatch) -> npt.NDArr
         fast = mask.tolist()
         layouts, values, counts, demoted = _extract(
             list(compress(lines, fast)),
-            cast("list[_HeaderEntry]", list(compress(entries, fast))),
             cp_starts[rows] + 5,
             screen.body_len[rows] - 6,
         )
         if demoted:
             mask[rows[demoted]] = False
     fast = mask.tolist()
-    fast_headers: list[FlatHeader | None] = list(map(_header_of, compress(entries, fast)))
+    fast_headers = cast("list[FlatHeader | None]", list(compress(headers, fast)))
     m = len(fast_headers)
     error: list[DecodeError | None] = [None] * m
     leniencies: list[tuple[str, ...]] = [()] * m
@@ -557,7 +539,6 @@ def _read_qns(
 
 def _extract(
     lines: list[bytes],
-    entries: list[_HeaderEntry],
     body_starts: npt.NDArray[np.int64],
     body_ends: npt.NDArray[np.int64],
 ) -> tuple[list[CpLayout | None], list[str], npt.NDArray[np.int64], list[int]]:
@@ -576,7 +557,7 @@ def _extract(
         demoted = [i for i, body in enumerate(bodies) if b"\n" in body]
         keep = [i for i, body in enumerate(bodies) if b"\n" not in body]
         layouts, values, counts, more = _extract(
-            [lines[i] for i in keep], [entries[i] for i in keep], body_starts[keep], body_ends[keep]
+            [lines[i] for i in keep], body_starts[keep], body_ends[keep]
         )
         return layouts, values, counts, sorted(demoted + [keep[i] for i in more])
     arr = np.frombuffer(buf, dtype=np.uint8)
@@ -606,7 +587,6 @@ def _extract(
     bad |= equals[1:] & after_value
     bad |= separator[1:] & ~after_value
     in_value = code == 1
-    expected = list(map(_skeleton_of, entries))
     demoted: list[int] = []
     at = np.flatnonzero(bad)
     if at.size:
@@ -614,30 +594,25 @@ def _extract(
         np.cumsum(np.fromiter(map(len, bodies), np.int64, len(bodies)) + 1, out=starts[1:])
         demoted = np.unique(np.searchsorted(starts, at + 1) - 1).tolist()
         arr = arr.copy()
-        for row in demoted:  # nothing from this row: no value and an empty skeleton
+        for row in demoted:  # nothing from this row: no value, an empty skeleton (dropped)
             arr[starts[row] + 1 : starts[row + 1]] = 0
-            expected[row] = b""
     # All values of the chunk, "=v=v=v..." split once (values[0] is the empty text before the
-    # first "="), and the skeletons (names and separators) of all rows, compared in one go with
-    # the skeletons last seen with each row's header.  NUL never occurs in a clean body.
+    # first "="), and one skeleton (names and separators) per row, looked up in the cache of
+    # layouts.  NUL never occurs in a clean body.
     values = (arr * in_value).tobytes().translate(None, b"\0").decode("ascii").split("=")
     del values[0]
-    skeletons = (arr * ~in_value).tobytes().translate(None, b"\0")
-    layouts: list[CpLayout | None] = list(map(_layout_of, entries))
-    if skeletons != b"\n" + b"\n".join(expected) + b"\n":
-        actual = skeletons.split(b"\n")
-        del actual[0], actual[-1]
-        for row in compress(range(len(actual)), map(ne, actual, expected)):
-            entry = entries[row]
-            entry.skeleton = actual[row]
-            entry.layout = layouts[row] = _layout_for(actual[row])
+    skeletons = (arr * ~in_value).tobytes().translate(None, b"\0").split(b"\n")
+    del skeletons[0], skeletons[-1]
     for row in reversed(demoted):
-        del layouts[row]
+        del skeletons[row]
+    layouts: list[CpLayout | None] = list(map(_layouts.get, skeletons))
+    if None in layouts:
+        layouts = [
+            _layout_for(skeleton) if layout is None else layout
+            for skeleton, layout in zip(skeletons, layouts, strict=True)
+        ]
     counts = np.fromiter(map(len, map(_keys_of, layouts)), dtype=np.int64, count=len(layouts))
     return layouts, values, counts, demoted
 
 
 _keys_of = itemgetter(0)
-_skeleton_of = attrgetter("skeleton")
-_layout_of = attrgetter("layout")
-_header_of = attrgetter("header")
