@@ -25,6 +25,8 @@ NAV: list[tuple[str, str, Perm]] = [
     ("我的任务", "inspections:my-tasks", Perm.TASK_VIEW_OWN),
     ("在线监控", "offsite:overview", Perm.MONITORING_VIEW),
     ("报警", "offsite:alarm-list", Perm.MONITORING_VIEW),
+    ("数采仪", "monitoring:device-list", Perm.MONITORING_VIEW),
+    ("隔离区", "monitoring:quarantine-list", Perm.MONITORING_VIEW),
     ("线索", "cases:clue-list", Perm.CLUE_HANDLE),
     ("数据标记", "offsite:own-marks", Perm.OWN_DATA_MARK),
     ("用户管理", "accounts:user-list", Perm.ACCOUNTS_MANAGE),
