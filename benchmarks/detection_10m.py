@@ -142,7 +142,7 @@ def generate_readings(points: list[tuple[int, str]], rows: int, end: dt.datetime
                        .replace("@GAP@", gap))
                 with transaction.atomic(), connection.cursor() as cur:
                     cur.execute(sql, [code, start, ids, per_point - 1, upper, lower, rng])
-                    stored += cur.rowcount
+                    stored += max(cur.rowcount, 0)
             else:
                 sql = (SQLITE_INSERT.replace("@TABLE@", table)
                        .replace("@VALUE@", value.replace("random()", "(abs(random()) %% 1000) / 1000.0"))
@@ -152,12 +152,12 @@ def generate_readings(points: list[tuple[int, str]], rows: int, end: dt.datetime
                 with transaction.atomic(), connection.cursor() as cur:
                     cur.execute(sql, [per_point - 1, code, start.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
                                       json.dumps(ids), upper, lower, rng])
-                    stored += cur.rowcount
+                    stored += max(cur.rowcount, 0)
             print(f"  {code}: 累计 {stored:,} 条（{time.perf_counter() - t0:.0f} 秒）", flush=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(f"VACUUM ANALYZE {table}")
-    return start, stored
+    return start, Reading.objects.count()
 
 
 # Statement templates (placeholders @…@ replaced by the constant fragments above).

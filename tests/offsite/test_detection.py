@@ -197,3 +197,17 @@ def test_system_actor_may_backdate_a_run(air_point, base, detect):
     at = base + dt.timedelta(days=1, hours=1)
     run = services.run_detection(since=base, until=base + dt.timedelta(days=1), actor=ACTOR, at=at)
     assert run.started_at == at and Alarm.objects.get(kind="exceedance").detected_at == at
+
+
+def test_run_longer_than_the_look_back_stays_one_alarm_across_windows(air_point, base, detect, monkeypatch):
+    monkeypatch.setattr(services, "WINDOW_DAYS", 2)
+    monkeypatch.setattr(services, "LOOKBACK_DAYS", 1)
+    start = base - dt.timedelta(days=3)
+    add_readings(air_point, "a21026", [*wobble(2, 30.0), *wobble(4 * 24, 90.0, amp=10.0), *wobble(4, 30.0)], start=start)
+    add_readings(air_point, "a21002", wobble(4 * 24 + 6, 40.0, amp=8.0), start=start)
+    run = detect(start, start + dt.timedelta(days=4, hours=6))
+    [alarm] = Alarm.objects.filter(kind="exceedance")
+    assert alarm.start == start + dt.timedelta(hours=2) and alarm.end == start + dt.timedelta(days=4, hours=2)
+    assert services.CONTINUED in alarm.explanation and run.alarms_created == 1  # no other kind either
+    again = detect(start, start + dt.timedelta(days=4, hours=6))
+    assert again.alarms_created == 0 and again.alarms_updated == 0

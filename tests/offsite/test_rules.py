@@ -150,12 +150,27 @@ def test_instant_limit_on_realtime_values():
 
 
 # ---- constant values -------------------------------------------------------------------------
-def test_constant_values_over_twelve_hours_within_two_percent_of_range():
-    values = [20.0, 41.0, *([35.1, 35.3, 35.2, 34.9, 35.0, 35.4] * 2), 22.0, 18.0]
+NARROW = [35.1, 35.3, 35.2, 34.9, 35.0, 35.4]  # spread 0.5: within 2 % of 200, not within 0.1 %
+
+
+def test_narrow_fluctuation_over_24_hours_within_two_percent_of_range():
+    values = [20.0, 41.0, *(NARROW * 4), 22.0, 18.0]
     [f] = kinds(run({("a21026", "2061"): hourly(values)}, [SO2]), "constant")
-    assert f.start == T0 + 2 * HOUR and f.end == T0 + 14 * HOUR
-    assert "2026-11-20 02:00 至 14:00 共 12 小时二氧化硫小时均值在 35.15±0.25 mg/m3 内波动" in f.explanation
-    assert "量程（200 mg/m3）2% 的变化阈值 4 mg/m3" in f.explanation
+    assert f.start == T0 + 2 * HOUR and f.end == T0 + 26 * HOUR
+    assert "2026-11-20 02:00 至 2026-11-21 02:00 共 24 小时二氧化硫小时均值在 34.9–35.4 mg/m3 之间（35.15±0.25）" in f.explanation
+    assert "任意连续 24 小时的变化幅度不超过 4 mg/m3（量程 200 mg/m3 的 2%）" in f.explanation
+
+
+def test_narrow_fluctuation_for_less_than_a_day_is_not_a_signal():
+    values = [20.0, 41.0, *(NARROW * 3), 22.0, 18.0]
+    assert not kinds(run({("a21026", "2061"): hourly(values)}, [SO2]), "constant")
+
+
+def test_frozen_value_for_six_hours():
+    values = [20.0, 41.0, *([35.0] * 6), 22.0, 18.0]
+    [f] = kinds(run({("a21026", "2061"): hourly(values)}, [SO2]), "constant")
+    assert f.start == T0 + 2 * HOUR and f.end == T0 + 8 * HOUR
+    assert "任意连续 6 小时的变化幅度不超过 0.2 mg/m3（量程 200 mg/m3 的 0.1%）" in f.explanation
 
 
 def test_varying_values_are_not_constant():
@@ -164,8 +179,8 @@ def test_varying_values_are_not_constant():
 
 
 def test_constant_needs_consecutive_hours():
-    s = hourly([35.0] * 12)
-    s.t[6:] += 5 * HOUR  # a hole in the middle
+    s = hourly([35.0] * 10)
+    s.t[5:] += 5 * HOUR  # a hole in the middle: two frozen stretches of 5 hours
     assert not kinds(run({("a21026", "2061"): s}, [SO2]), "constant")
 
 
@@ -411,7 +426,7 @@ def test_property_runs_cover_exactly_the_true_values(mask):
 
 def test_constant_window_is_data():
     short = rules.RuleSet({**rules.DEFAULT_DEFINITION, "constant": {"window_hours": 6, "range_share": 0.02}})
-    values = [20.0, 41.0, 35.1, 35.3, 35.2, 34.9, 35.0, 35.4, 22.0, 18.0]
+    values = [20.0, 41.0, *NARROW, 22.0, 18.0]
     assert not kinds(run({("a21026", "2061"): hourly(values)}, [SO2]), "constant")
     [f] = kinds(run({("a21026", "2061"): hourly(values)}, [SO2], rs=short), "constant")
     assert "共 6 小时" in f.explanation

@@ -1,37 +1,38 @@
 """Flat, materialising batch decoding: ``decode_lines_flat``.
 
 ``decode_lines`` returns ``Frame`` objects whose views are built on first access; that is what
-makes it fast, and it is why a caller that reads every CP field of every frame pays the price of
-the views (``CpField`` objects, dictionaries, ``Pollutant`` groups) one frame at a time.  This
-module gives the other trade-off: every frame's header fields and every CP item are extracted
-*during* decoding into plain strings, integers and tuples (``FlatFrame``), with C-level string
-operations over thousands of frames at once instead of Python work per field.
+makes it fast, and it is why a caller that reads every CP field of every frame pays for the
+views (``CpField`` objects, dictionaries, ``Pollutant`` groups) one frame at a time.  This module
+gives the other trade-off: every frame's header fields and every CP item are extracted *while*
+decoding, into plain strings, integers and tuples, with C-level operations over thousands of
+frames at once instead of Python code per field.  The result is columnar (``FlatBatch``); row
+``i`` is also available as a ``FlatFrame`` tuple.
 
 Exactness: for every line, ``decode_lines_flat`` agrees with ``decode_line`` (tested over the
-whole real capture, the samples and generated and mutated frames): the same lines are rejected
-with the same ``DecodeError``; for the others the header values, the CP items (in order, repeats
-kept), their grouping and the leniencies are what the ``Frame`` views give.  The fast path only
-handles lines that the batch decoder's own shortcut proves clean (vectorised length and CRC
-checks, cached delimiter-shape and header verdicts: docs/hj212.md §9) and that have a non-empty
-CP body; every other line is decoded by ``decode_line`` and converted with ``flatten``.
+whole real capture in both modes, the samples, and generated, mutated and awkward lines): the
+same lines are rejected with the same ``DecodeError``; for the others the leniencies, the header
+values, the CP items in order (repeats kept) and their grouping are what the ``Frame`` views
+give.  A line takes the fast path only when ``decode_line`` would accept it through its own
+clean shortcut (docs/hj212.md §9): the decoder's vectorised length, CRC and ``CP=&&`` checks,
+its header verdict (cached per distinct header), and its delimiter-shape rule, checked here in
+bulk.  Every other line (rejected, lenient, ``//`` log text, ...) is decoded by ``decode_line``
+and converted by ``flatten``.
 
-How the fast path extracts fields, per chunk of lines:
+The fast path, per chunk of lines (no Python code runs per CP item, a few C calls per line):
 
-1. the CP bodies of the clean lines are joined with ``\\n``; one ``bytes.translate`` turns
-   ``;``, ``,`` and ``\\n`` into ``=`` and one ``str.split("=")`` gives every name and value of
-   the chunk as strings (a clean body has exactly one ``=`` per item, so names and values
-   alternate, and a body of ``c`` items gives exactly ``2c`` tokens);
-2. names and values are separated with two list slices (``[0::2]``, ``[1::2]``) and cut into
-   per-frame tuples with ``map(tuple, map(islice, repeat(iterator), counts))``;
-3. the sequence of names (with the ``;``/``,`` pattern, from a second ``translate``) is looked
-   up in a cache of ``CpLayout`` objects: frames with the same item names share one layout (its
-   names, codes, suffixes, group sizes), so names are not kept once per frame;
-4. the header fields except QN are looked up in a cache keyed by the header text without the QN
-   value (``FlatHeader``): the same device sends the same header all day; QN values of a chunk
-   come from one more join and split;
-5. ``FlatFrame`` tuples are made by ``map(tuple.__new__, ...)`` over the columns.
-
-No Python bytecode runs per CP item, and only a few C calls per frame.
+1. the header key of each line (the header without its QN value) is sliced out and looked up in
+   a cache of parsed headers (``FlatHeader``): a device sends the same header all day;
+2. the CP bodies are joined with LF into one buffer; one ``bytes.translate`` classifies its
+   bytes (``=``, separator, forbidden, other) and numpy computes, by doubling, the kind of the
+   last delimiter before every byte: the ``=value`` parts are exactly the bytes after an ``=``.
+   The same arrays flag, for the whole chunk at once, any body that breaks the clean shape
+   (two ``=`` in an item, an item without ``=``, an empty item, a space, control or non-ASCII
+   byte, ``&`` or ``/``); those lines go to ``decode_line``;
+3. the value bytes, NUL elsewhere, deleted with ``translate`` and split once on ``=``, give all
+   the CP values of the chunk as strings; the other bytes give one skeleton per line (names
+   and separators), looked up in a cache of ``CpLayout`` objects shared by every frame of that
+   shape (names, codes, suffixes, group sizes), so names are not stored once per frame;
+4. QN values (lines starting with ``QN=``) come from one more join and split.
 """
 
 from __future__ import annotations
@@ -356,13 +357,13 @@ def _data_time_index(layout: CpLayout | None) -> int:
 # --- the batch path --------------------------------------------------------------------------
 
 
-_headers: dict[bytes, FlatHeader | None] = {}
-"""Header text without the QN value (the decoder's header key) -> FlatHeader, None if unclean."""
+_headers: dict[bytes, FlatHeader | Literal[False]] = {}
+"""Header text without the QN value (the decoder's header key) -> FlatHeader, False if unclean."""
 _layouts: dict[bytes, CpLayout] = {}
 """CP skeleton (the body with every ``=value`` removed: names and separators) -> CpLayout."""
 
 
-def _header_for_key(key: bytes) -> FlatHeader | None:
+def _header_for_key(key: bytes) -> FlatHeader | Literal[False]:
     """Check a header key as the decoder does and, if clean, parse it (then cache it).
 
     Clean means what the decoder's shortcut requires of the header: the header verdict
@@ -370,7 +371,7 @@ def _header_for_key(key: bytes) -> FlatHeader | None:
     its part of the delimiter shape, ``(=;)*``: one ``=`` per item, nothing but printable ASCII
     without ``&``, ``,`` or ``/``.  The QN item left out of the key is checked per line.
     """
-    header: FlatHeader | None = None
+    header: FlatHeader | Literal[False] = False
     delims = key.translate(GRAMMAR_MAP, GRAMMAR_DELETE)
     if key[:1] == b";":  # a QN item came first: its "=" is not in the key
         delims = b"=" + delims
@@ -378,11 +379,12 @@ def _header_for_key(key: bytes) -> FlatHeader | None:
         text = key.decode("ascii")
         if text[:1] == ";":
             text = text[1:]
-        items = [item.partition("=")[::2] for item in text[:-1].split(";")] if text else []
+        parts = (item.partition("=") for item in text[:-1].split(";")) if text else ()
+        items = [(name, value) for name, _, value in parts]
         # A QN item that is not the first one stays in the key: rare, left to decode_line so
         # that the QN column only has to be read at the start of the segment.
         if all(name != "QN" for name, _ in items):
-            header = _header_from_items(items)  # type: ignore[arg-type]
+            header = _header_from_items(items)
     if len(_headers) >= _CACHE_MAX:
         _headers.clear()
     _headers[key] = header
@@ -449,13 +451,18 @@ def _flat_chunk(lines: list[bytes], strict: bool, batch: FlatBatch) -> npt.NDArr
     cp_starts = screen.cp_start
     # Also "CP=&&" complete, and a non-empty CP body: "CP=&&" + body + "&&" + 4-digit CRC.
     passed = screen.passed & screen.cp_closed & (screen.body_len - cp_starts > 11)
-    keys = list(map(getitem, lines, map(slice, key_starts.tolist(), cp_starts.tolist())))
-    headers: list[FlatHeader | Literal[False] | None] = list(map(_headers.get, keys, repeat(False)))
-    if False in headers:
+    keys = _slices(lines, key_starts.tolist(), cp_starts.tolist())
+    headers = list(map(_headers.get, keys))  # None: not seen yet; False: not clean
+    if None in headers:
         for i in np.flatnonzero(passed).tolist():
-            if headers[i] is False:
+            if headers[i] is None:
                 headers[i] = _header_for_key(keys[i])
     mask = passed & np.fromiter(map(bool, headers), dtype=bool, count=n)
+    # A key starting with ";" stands for a header whose first item is a QN (left out of the
+    # key); without a QN it is an empty first item, which the decoder's shortcut refuses.
+    mask &= np.fromiter(map(bytes.startswith, keys, repeat(b";")), dtype=bool, count=n) == (
+        key_starts != 6
+    )
     qn: list[str | None] = [None] * n
     qn_rows = np.flatnonzero(mask & (key_starts != 6)).tolist()
     if qn_rows:
@@ -467,11 +474,12 @@ def _flat_chunk(lines: list[bytes], strict: bool, batch: FlatBatch) -> npt.NDArr
     if mask.any():
         rows = np.flatnonzero(mask)
         fast = mask.tolist()
-        layouts, values, counts, demoted = _extract(
+        found, values, counts, demoted = _extract(
             list(compress(lines, fast)),
             cp_starts[rows] + 5,
             screen.body_len[rows] - 6,
         )
+        layouts = list(found)
         if demoted:
             mask[rows[demoted]] = False
     fast = mask.tolist()
@@ -522,9 +530,7 @@ def _read_qns(
 ) -> None:
     """Fill in the header QN of these rows (lines starting with ``QN=``); a QN value holding a
     delimiter, a space, a control or a non-ASCII byte takes the row off the fast path."""
-    pieces = list(
-        map(getitem, map(lines.__getitem__, rows), map(slice, repeat(9), key_starts[rows].tolist()))
-    )
+    pieces = _slices(map(lines.__getitem__, rows), repeat(9), key_starts[rows].tolist())
     kept = list(map(bytes.translate, pieces, repeat(None), repeat(GRAMMAR_DELETE)))
     if not any(kept):
         for row, text in zip(rows, b"\n".join(pieces).decode("ascii").split("\n"), strict=True):
@@ -541,7 +547,7 @@ def _extract(
     lines: list[bytes],
     body_starts: npt.NDArray[np.int64],
     body_ends: npt.NDArray[np.int64],
-) -> tuple[list[CpLayout | None], list[str], npt.NDArray[np.int64], list[int]]:
+) -> tuple[list[CpLayout], list[str], npt.NDArray[np.int64], list[int]]:
     """CP layouts, CP values and value counts of lines with non-empty CP bodies, and the rows
     whose body is not clean (their layout and values are left out).
 
@@ -551,22 +557,20 @@ def _extract(
     """
     import numpy as np
 
-    bodies = list(map(getitem, lines, map(slice, body_starts.tolist(), body_ends.tolist())))
+    bodies = _slices(lines, body_starts.tolist(), body_ends.tolist())
     buf = b"\n" + b"\n".join(bodies) + b"\n"
     if buf.count(b"\n") != len(bodies) + 1:  # a LF inside a line: take those lines off first
-        demoted = [i for i, body in enumerate(bodies) if b"\n" in body]
         keep = [i for i, body in enumerate(bodies) if b"\n" not in body]
-        layouts, values, counts, more = _extract(
-            [lines[i] for i in keep], body_starts[keep], body_ends[keep]
-        )
-        return layouts, values, counts, sorted(demoted + [keep[i] for i in more])
+        kept = _extract([lines[i] for i in keep], body_starts[keep], body_ends[keep])
+        off = sorted({*range(len(bodies))} - {*keep} | {keep[i] for i in kept[3]})
+        return kept[0], kept[1], kept[2], off
     arr = np.frombuffer(buf, dtype=np.uint8)
-    # code: 1 at "=", 2 at ";" "," "\n", then (by doubling) the code of the last delimiter at
-    # or before each byte.  In a clean body, code 1 marks exactly the "=value" parts and code 2
-    # the names and separators.
-    separator = (arr == 59) | (arr == 44) | (arr == 10)
-    equals = arr == 61
-    code = equals.view(np.uint8) | (separator.view(np.uint8) << 1)
+    # kind: 1 for "=", 2 for ";" "," and the LF between bodies, 3 for a byte no clean body has
+    # (not printable ASCII, "&", "/"), 0 for the others.
+    kind = np.frombuffer(buf.translate(_KINDS), dtype=np.uint8)
+    # code: the kind of the last delimiter at or before each byte, by doubling.  In a clean body
+    # code 1 marks exactly the "=value" parts and code 2 the names and separators.
+    code = kind.copy()
     unknown = code == 0
     scratch = np.empty_like(code)
     shift = 1
@@ -575,17 +579,12 @@ def _extract(
         code[shift:] |= scratch[shift:]
         np.equal(code, 0, out=unknown)
         shift *= 2
-    # Not clean: a byte that is not printable ASCII (but the LF between bodies), "&" or "/";
-    # an "=" after an "=" (two in one item); a separator or the end of a body not after an "="
-    # (an item without "=", an empty item, a trailing separator).
-    after_value = code[:-1] == 1
-    rest = arr[1:]
-    bad = (rest - np.uint8(33)) > 93  # below 33 or above 126
-    bad &= rest != 10
-    bad |= rest == 38
-    bad |= rest == 47
-    bad |= equals[1:] & after_value
-    bad |= separator[1:] & ~after_value
+    # Not clean: a byte of kind 3; an "=" after an "=" (two in one item); a separator or the end
+    # of a body not after an "=" (an item without "=", an empty item, a trailing separator).
+    # That is: kind 1 after code 1, or kind 2 after a code other than 1.
+    after = kind[1:]
+    bad = after == 2 - (code[:-1] == 1).view(np.uint8)
+    bad |= after == 3
     in_value = code == 1
     demoted: list[int] = []
     at = np.flatnonzero(bad)
@@ -605,14 +604,23 @@ def _extract(
     del skeletons[0], skeletons[-1]
     for row in reversed(demoted):
         del skeletons[row]
-    layouts: list[CpLayout | None] = list(map(_layouts.get, skeletons))
-    if None in layouts:
-        layouts = [
-            _layout_for(skeleton) if layout is None else layout
-            for skeleton, layout in zip(skeletons, layouts, strict=True)
-        ]
+    found = list(map(_layouts.get, skeletons))
+    layouts = (
+        [_layout_for(sk) if lay is None else lay for sk, lay in zip(skeletons, found, strict=True)]
+        if None in found
+        else cast("list[CpLayout]", found)
+    )
     counts = np.fromiter(map(len, map(_keys_of, layouts)), dtype=np.int64, count=len(layouts))
     return layouts, values, counts, demoted
 
 
+def _slices(lines: Iterable[bytes], starts: Iterable[int], ends: Iterable[int]) -> list[bytes]:
+    """``[line[start:end] ...]`` at C speed (no Python code runs per line)."""
+    return cast("list[bytes]", list(map(getitem, lines, map(slice, starts, ends))))
+
+
 _keys_of = itemgetter(0)
+_KINDS: Final = bytes(
+    1 if b == 61 else 2 if b in b";,\n" else 3 if b < 33 or b > 126 or b in b"&/" else 0
+    for b in range(256)
+)

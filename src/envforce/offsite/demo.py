@@ -2,8 +2,8 @@
 
 ``build_offsite_demo(seed, actor=DEMO)`` (after ``monitoring.demo.backfill``):
 
-1. makes sure there are about three weeks of history: when the readings start less than 17 days
-   ago, ``monitoring.demo.backfill`` is asked for the ten days before them (its own service, with
+1. makes sure there are about three weeks of history: when the readings start less than 21 days
+   ago, ``monitoring.demo.backfill`` is asked for the 14 days before them (its own service, with
    its own planted episodes), so that a clue can be older than its 7-working-day deadline;
 2. runs detection as it would have run, every three days, back-dated to the end of each chunk,
    so episodes have realistic detection times and review deadlines;
@@ -41,7 +41,7 @@ from envforce.offsite import services
 from envforce.offsite.choices import EpisodeState
 from envforce.offsite.models import AuditReport, Episode
 
-HISTORY_DAYS = 17
+HISTORY_DAYS = 21
 CHUNK_DAYS = 3
 
 
@@ -78,7 +78,9 @@ def build_offsite_demo(seed: int = 1, *, actor: Actor = DEMO, now: dt.datetime |
     already, it only runs detection over the recent data."""
     now = now or timezone.now()
     summary = OffsiteDemoSummary()
-    span = Reading.objects.aggregate(first=Min("data_time"), last=Max("data_time"))
+    # The first hourly (or finer) reading: daily rows start at the day's midnight, earlier.
+    span = Reading.objects.filter(cn__in=["2061", "2051", "2011"]).aggregate(first=Min("data_time"),
+                                                                            last=Max("data_time"))
     if span["first"] is None:
         summary.notes.append("无监测数据：请先运行 monitoring_demo backfill")
         return summary
@@ -91,8 +93,9 @@ def build_offsite_demo(seed: int = 1, *, actor: Actor = DEMO, now: dt.datetime |
     if first > now - dt.timedelta(days=HISTORY_DAYS):
         from envforce.monitoring import demo as monitoring_demo
 
-        monitoring_demo.backfill(days=10, seed=seed + 1, now=first, actor=actor)
-        first = Reading.objects.aggregate(first=Min("data_time"))["first"] or first
+        monitoring_demo.backfill(days=14, seed=seed + 1, now=first, actor=actor)
+        first = Reading.objects.filter(cn__in=["2061", "2051", "2011"]).aggregate(
+            first=Min("data_time"))["first"] or first
     summary.readings_from = first
 
     # Detection as it would have run: every CHUNK_DAYS, back-dated to the end of the chunk.
@@ -125,7 +128,7 @@ def build_offsite_demo(seed: int = 1, *, actor: Actor = DEMO, now: dt.datetime |
 
     # Three reports: the oldest overdue, the next met, the newest open within its deadline.
     plan: list[tuple[Episode, dt.datetime, str]] = []
-    old_enough = [e for e in candidates if e.opened_at <= now - dt.timedelta(days=12)]
+    old_enough = [e for e in candidates if e.opened_at <= now - dt.timedelta(days=11)]
     if old_enough:
         plan.append((old_enough[0], old_enough[0].opened_at + dt.timedelta(hours=6), "overdue"))
     rest = [e for e in candidates if e not in [p[0] for p in plan]]

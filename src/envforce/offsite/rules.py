@@ -42,7 +42,8 @@ DEFAULT_DEFINITION: dict[str, Any] = {
     # the period, else averaged here from finer data.
     "period_source": {"hour": ["2061", "2051", "2011"], "day": ["2031", "2061", "2051", "2011"],
                       "instant": ["2011", "2051", "2061"]},
-    "constant": {"window_hours": 12, "range_share": 0.02},
+    # Narrow fluctuation: within 2 % of the range over any 24 hours; frozen: within 0.1 % over 6.
+    "constant": {"window_hours": 24, "range_share": 0.02, "flat_hours": 6, "flat_share": 0.001},
     "zero_negative": {"min_hours": 4, "flow_codes": ["w00000", "a00000", "B01", "B02"], "flow_min": 0.0},
     "drop": {"baseline_days": 7, "drop_share": 0.5, "min_baseline_share_of_limit": 0.3},
     "gap": {"min_hours": 6},
@@ -81,9 +82,11 @@ PARAMETERS: tuple[ParameterDoc, ...] = (
     ParameterDoc("min_coverage", "时段均值有效数据比例下限", "provisional", "HJ 212-2017 附录 C 注（烟气 ≥ 75%）"),
     ParameterDoc("period_source", "判定均值的数据来源（小时/日/实时）", "provisional",
                  "rules.md §7：按排放标准或许可限值的均值周期判定，废气默认小时均值，废水默认日均值"),
-    ParameterDoc("constant.window_hours", "数据恒定：最短持续小时数", "provisional", "rules.md §7 弄虚作假线索（长时间）"),
-    ParameterDoc("constant.range_share", "数据恒定：变化幅度阈值（占量程）", "provisional",
+    ParameterDoc("constant.window_hours", "窄幅波动：最短持续小时数", "provisional", "rules.md §7 弄虚作假线索（长时间）"),
+    ParameterDoc("constant.range_share", "窄幅波动：变化幅度阈值（占量程）", "provisional",
                  "rules.md §7：长时间变化幅度在量程 2% 以内"),
+    ParameterDoc("constant.flat_hours", "数值冻结：最短持续小时数", "provisional", "rules.md §7：数据在固定值附近窄幅波动"),
+    ParameterDoc("constant.flat_share", "数值冻结：变化幅度阈值（占量程）", "provisional", "执法实践"),
     ParameterDoc("zero_negative.min_hours", "运行中零值/负值：最短持续小时数", "provisional", "执法实践"),
     ParameterDoc("drop.drop_share", "检查期间骤降：下降比例阈值", "provisional", "执法实践"),
     ParameterDoc("drop.baseline_days", "检查期间骤降：对比检查前天数", "provisional", "执法实践"),
@@ -438,13 +441,14 @@ def rolling_extrema(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     doubling: O(n log k) on contiguous arrays instead of a strided k-wide reduction."""
     hi, lo = x, x
     width = 1
-    out_hi = out_lo = None
+    out_hi: np.ndarray | None = None
+    out_lo: np.ndarray | None = None
     offset = 0
     kk = k
     while kk:
         if kk & 1:
             part_hi, part_lo = hi[offset:], lo[offset:]
-            if out_hi is None:
+            if out_hi is None or out_lo is None:
                 out_hi, out_lo = part_hi, part_lo
             else:
                 m = min(len(out_hi), len(part_hi))
@@ -545,26 +549,39 @@ def masked_exceedance_periods(with_marks: Periods, without_marks: Periods, meta:
 
 
 # ---- Signals ---------------------------------------------------------------------------------
-def constant_values(hours: Periods, meta: SeriesMeta, *, window_hours: int, range_share: float) -> list[Finding]:
-    """Valid hourly averages varying within ``range_share`` of the analyser's range for at least
-    ``window_hours`` consecutive hours (rules.md §7: variation within 2 % of the measuring range
-    for long periods)."""
-    if meta.range_upper is None or meta.range_upper <= 0:
-        return []
-    idx = np.flatnonzero(hours.valid)
-    k = int(window_hours)
-    if len(idx) < k or k < 2:
-        return []
-    tv, vv = hours.start[idx], hours.mean[idx]
-    threshold = range_share * meta.range_upper
+def _constant_cover(tv: np.ndarray, vv: np.ndarray, k: int, threshold: float) -> np.ndarray:
+    """Per value: inside a window of ``k`` consecutive hours whose spread is ≤ threshold."""
+    covered = np.zeros(len(vv), dtype=bool)
+    if len(vv) < k or k < 2:
+        return covered
     top, bottom = rolling_extrema(vv, k)
     contiguous = (tv[k - 1:] - tv[: len(tv) - k + 1]) == (k - 1) * HOUR
     hit = contiguous & (top - bottom <= threshold) & (bottom + top > 0)
-    if not hit.any():
+    if hit.any():
+        starts = np.flatnonzero(hit)
+        cover = np.bincount(starts, minlength=len(vv) + 1) - np.bincount(starts + k, minlength=len(vv) + 1)
+        covered = np.cumsum(cover)[:-1] > 0
+    return covered
+
+
+def constant_values(hours: Periods, meta: SeriesMeta, *, window_hours: int, range_share: float,
+                    flat_hours: int = 0, flat_share: float = 0.0) -> list[Finding]:
+    """Valid hourly averages that hardly move (rules.md §7: "values fluctuating narrowly around a
+    fixed value; variation within 2 % of the measuring range for long periods"), in two tiers:
+    within ``range_share`` of the analyser's range over any ``window_hours`` consecutive hours
+    (narrow fluctuation for a long period), or within ``flat_share`` over ``flat_hours`` (the
+    value practically frozen)."""
+    if meta.range_upper is None or meta.range_upper <= 0:
         return []
-    starts = np.flatnonzero(hit)
-    cover = np.bincount(starts, minlength=len(vv) + 1) - np.bincount(starts + k, minlength=len(vv) + 1)
-    covered = np.cumsum(cover)[:-1] > 0
+    idx = np.flatnonzero(hours.valid)
+    if not len(idx):
+        return []
+    tv, vv = hours.start[idx], hours.mean[idx]
+    tiers = [(int(window_hours), range_share)]
+    if flat_hours and flat_share:
+        tiers.append((int(flat_hours), flat_share))
+    masks = [_constant_cover(tv, vv, k, share * meta.range_upper) for k, share in tiers]
+    covered = np.logical_or.reduce(masks)
     unit = f" {meta.unit}" if meta.unit else ""
     out = []
     for i, j in runs(covered, tv, HOUR):
@@ -572,11 +589,14 @@ def constant_values(hours: Periods, meta: SeriesMeta, *, window_hours: int, rang
         lo, hi = float(seg.min()), float(seg.max())
         mid, half = (lo + hi) / 2, (hi - lo) / 2
         start, end = int(tv[i]), int(tv[j - 1]) + HOUR
-        text = (f"{fmt_span(start, end)} 共 {j - i} 小时{meta.name}小时均值在 {num(mid)}±{num(half)}{unit} 内波动，"
-                f"变化幅度 {num(hi - lo)}{unit} 低于量程（{num(meta.range_upper)}{unit}）{range_share * 100:g}% 的"
-                f"变化阈值 {num(threshold)}{unit}，数据疑似恒定。")
+        # Name the strictest tier that fired in this run.
+        k, share = next(((k, sh) for (k, sh), m in zip(tiers[::-1], masks[::-1], strict=True) if m[i:j].any()),
+                        tiers[0])
+        text = (f"{fmt_span(start, end)} 共 {j - i} 小时{meta.name}小时均值在 {num(lo)}–{num(hi)}{unit} 之间"
+                f"（{num(mid)}±{num(half)}），任意连续 {k} 小时的变化幅度不超过 {num(share * meta.range_upper)}{unit}"
+                f"（量程 {num(meta.range_upper)}{unit} 的 {share * 100:g}%），数据疑似恒定。")
         out.append(Finding("constant", meta.code, start, end, text, value=mid, periods=j - i,
-                           evidence={"cn": hours.source_cn, "period": HOUR,
+                           evidence={"cn": hours.source_cn, "period": HOUR, "window_hours": k, "share": share,
                                      "rows": _evidence_rows(tv[i:j], seg, hours.n_valid[idx[i:j]])}))
     return out
 
@@ -953,7 +973,8 @@ def analyse_point(data: PointInput, rules: RuleSet, *, window_start: int, until:
         alive.append(hours.start)
         c = p["constant"]
         findings.extend(constant_values(hours, meta, window_hours=int(c["window_hours"]),
-                                        range_share=float(c["range_share"])))
+                                        range_share=float(c["range_share"]), flat_hours=int(c.get("flat_hours", 0)),
+                                        flat_share=float(c.get("flat_share", 0.0))))
         # -- zero or negative while running
         running, basis = _running(hours, flow_hours, state, data.assume_running,
                                   float(p["zero_negative"]["flow_min"]))

@@ -54,9 +54,10 @@ log = logging.getLogger(__name__)
 DETECTOR = SystemActor("offsite-detect", "系统：自动监测数据检测")
 OFFSITE = SystemActor("offsite", "系统：非现场监管")
 
-WINDOW_DAYS = 92  # detection reads data in windows of this many days ...
+WINDOW_DAYS = 183  # detection reads data in windows of this many days ...
 LOOKBACK_DAYS = 8  # ... plus this many days before each window as context (drop baseline, flags)
 TARGET_ROWS = 1_000_000  # readings per batch (memory bound: about 150 bytes per reading in flight)
+CONTINUED = "\n延续："  # separates an alarm's first explanation from its continuation
 CLASS_PRIORITY: dict[str, int] = {AlarmClass.EXCEEDANCE: 0, AlarmClass.DEVICE: 1, AlarmClass.SIGNAL: 2}
 
 
@@ -99,12 +100,13 @@ class _RunState:
 def _windows(since: dt.datetime, until: dt.datetime, sets: list[rules.RuleSet]) -> list[tuple[dt.datetime, dt.datetime]]:
     """[since, until) cut into windows of WINDOW_DAYS, also cut where a rule set starts."""
     cuts = {since, until}
+    tz = timezone.get_current_timezone()
     t = since
     while t < until:
-        t = t + dt.timedelta(days=WINDOW_DAYS)
+        # Internal cuts at local midnight: a daily average is never split between two windows.
+        t = dt.datetime.combine(timezone.localtime(t + dt.timedelta(days=WINDOW_DAYS)).date(), dt.time(), tzinfo=tz)
         if t < until:
             cuts.add(t)
-    tz = timezone.get_current_timezone()
     for rs in sets:
         start = dt.datetime.combine(rs.effective_from, dt.time(), tzinfo=tz)
         if since < start < until:
@@ -297,7 +299,9 @@ def _persist(state: _RunState, findings: dict[int, list[rules.Finding]], infos: 
                 match: _Known | None = None
                 skip = False
                 for k in existing[(p, f.code, f.kind)]:
-                    if k.start <= f.end and k.end >= f.start:
+                    # Overlap, not mere contact: two runs that touch (pH below one day, above the
+                    # next) are two alarms; a run seen again by a later window overlaps (look-back).
+                    if k.start < f.end and k.end > f.start:
                         if k.open:
                             match = k
                             break
@@ -400,7 +404,9 @@ def _apply(alarm: Alarm, f: rules.Finding, start: dt.datetime, end: dt.datetime,
         if alarm.value is not None and f.value is not None and alarm.kind == "exceedance":
             values["value"] = max(alarm.value, f.value)
             values["ratio"] = max(alarm.ratio or 0, f.ratio or 0)
-        values["explanation"] = f"{alarm.explanation.split('；后续：')[0]}；后续：{f.explanation}"
+        # The earlier part was explained when first seen; the continuation seen by a later window
+        # (after the look-back) is appended on its own line.
+        values["explanation"] = f"{alarm.explanation.split(CONTINUED)[0]}{CONTINUED}{f.explanation}"
         values["evidence"] = {**alarm.evidence, "continued": dict(f.evidence)}
     changed = any(getattr(alarm, k) != v for k, v in values.items())
     for k, v in values.items():
