@@ -65,3 +65,21 @@ def test_no_request_leaves_the_server(page, live_server, officer_a, enterprise):
     assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requested), requested
     # The stylesheet really loaded (bootstrap's navbar is styled).
     assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
+
+
+def test_menu_sections_open_and_lead_to_their_pages(page, live_server, officer_a, enterprise):
+    login(page, live_server, "officer_a", PASSWORD)
+    assert not page.is_visible("a.dropdown-item:has-text('检查人员')")
+    page.click("a.dropdown-toggle:has-text('名录库')")
+    page.click("a.dropdown-item:has-text('检查人员')")
+    page.wait_for_url(f"{live_server.url}/registry/inspectors/**")
+    assert page.get_attribute("a.dropdown-toggle:has-text('名录库')", "class").split().count("active") == 1  # its section is highlighted
+
+
+def test_phone_menu_collapses_and_opens(phone_page, live_server, officer_a):
+    login(phone_page, live_server, "officer_a", PASSWORD)
+    assert not phone_page.is_visible("a.dropdown-toggle:has-text('名录库')")
+    phone_page.click("button.navbar-toggler")
+    phone_page.click("a.dropdown-toggle:has-text('名录库')")
+    phone_page.click("a.dropdown-item:has-text('企业名录')")
+    phone_page.wait_for_url(f"{live_server.url}/registry/enterprises/**")

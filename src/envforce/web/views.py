@@ -11,6 +11,7 @@ from envforce.accounts.rules import Perm
 from envforce.core.models import AuditEntry
 from envforce.core.permissions import has_perm
 from envforce.registry import selectors as registry
+from envforce.web.selectors import work_queue
 
 
 @login_required
@@ -29,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         own = registry.enterprises_visible_to(user).first()
         if own is not None:
             return redirect("registry:own-enterprise")
+    context["work_queue"] = work_queue(user)
     if has_perm(user, Perm.AUDIT_VIEW):
         context["recent_audit"] = list(AuditEntry.objects.order_by("-seq")[:10])
     context["role_label"] = Role(user.role).label  # type: ignore[union-attr]
