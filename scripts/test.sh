@@ -28,8 +28,9 @@ if [ "${CI:-}" = "true" ]; then
   for _ in $(seq 1 30); do pg_up && redis_up && break; sleep 1; done
 fi
 
-echo "== lint and migrations"
+echo "== lint, types and migrations"
 uv run ruff check src tests benchmarks
+uv run mypy src
 uv run envforce makemigrations --check --dry-run >/dev/null
 
 status=0

@@ -9,10 +9,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.registry.fixtures import *  # noqa: F403  (registry fixtures: enterprise, inspector, ...)
 
 PASSWORD = "Envforce-Test-2026"
+
+# No timed assertions (machines are noisy): hypothesis's per-example deadline and its "too slow"
+# health check are timing checks, so they are off for every property test.
+settings.register_profile("envforce", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("envforce")
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 

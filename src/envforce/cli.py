@@ -22,7 +22,8 @@ PURE_COMMANDS: dict[str, str] = {
 def _load(spec: str) -> Callable[[Sequence[str]], int]:
     module_name, func_name = spec.split(":")
     module = __import__(module_name, fromlist=[func_name])
-    return getattr(module, func_name)  # type: ignore[no-any-return]
+    func: Callable[[Sequence[str]], int] = getattr(module, func_name)
+    return func
 
 
 def main(argv: Sequence[str] | None = None) -> int:

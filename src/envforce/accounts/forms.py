@@ -8,7 +8,7 @@ from envforce.accounts.choices import Role
 from envforce.accounts.rules import ADMIN_ROLES
 
 
-def _bootstrap(form: forms.Form) -> None:
+def _bootstrap(form: forms.BaseForm) -> None:
     for field in form.fields.values():
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-check-input" if isinstance(
             field.widget, forms.CheckboxInput) else "form-control"

@@ -22,7 +22,7 @@ from envforce.registry.models import (
 )
 
 
-class _BootstrapModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class _BootstrapModelForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _bootstrap(self)
@@ -134,5 +134,5 @@ class FirmForm(_BootstrapModelForm):
         pass
 
 
-def form_values(form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+def form_values(form: forms.ModelForm) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in form._meta.fields or [] if name in form.cleaned_data}

@@ -1035,8 +1035,11 @@ def _write(spec: KindSpec, rows: list[PreparedRow], result: ImportResult, *, act
 def bulk_create_records(spec: KindSpec, instances: list[Any], *, actor: Actor) -> int:
     """Insert the new rows of an import through the registry's bulk services (one audit entry
     per record, one lock of the audit chain for the whole batch)."""
-    create = {"enterprises": services.create_enterprises, "inspectors": services.create_inspectors}[spec.kind]
-    return len(create(instances, actor=actor))
+    if spec.kind == "enterprises":
+        return len(services.create_enterprises(instances, actor=actor))
+    if spec.kind == "inspectors":
+        return len(services.create_inspectors(instances, actor=actor))
+    raise ValueError(f"no bulk creation for {spec.kind}")
 
 
 # ---- Writing workbooks ----------------------------------------------------------------------
