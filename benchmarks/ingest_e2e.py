@@ -67,13 +67,17 @@ def generate(args: argparse.Namespace) -> None:
             qn = f"{when:%Y%m%d%H%M%S}{k % 1000:03d}"
             out.append((qn.encode(), upload_frame("2011", d, when, qn, model.values(None))))
         frames.append(out)
-    stats = asyncio.run(_send(args, devices, frames))
+    from envforce.lib import eventloop
+
+    stats = eventloop.run(_send(args, devices, frames))
     Path(args.out).write_text(json.dumps(stats))
 
 
 class _Conn(asyncio.Protocol):
     def __init__(self, mn: str, frames: list[tuple[bytes, bytes]], window: int, acks: list[int],
-                 t0: list[float]) -> None:
+                 t0: list[float], schedule: tuple[float, float, int, float]) -> None:
+        # (rate, offset within the second, frames to send in all, sending period in seconds)
+        self.schedule = schedule
         self.mn = mn
         self.frames = frames
         self.window = window
@@ -101,6 +105,11 @@ class _Conn(asyncio.Protocol):
                     self.acked.append(qn)
                     if 0 <= second < len(self.acks):
                         self.acks[second] += 1
+        # Window freed: send what is due now rather than at the next tick.
+        rate, offset, total, duration = self.schedule
+        now = time.monotonic() - self.t0[0]
+        if self.t0[0] and self.sent < total and now < duration:
+            self.pump(min(int(now * rate + offset) + 1, total))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -127,8 +136,10 @@ async def _send(args: argparse.Namespace, devices: list, frames: list) -> dict:
         async with sem:
             for _ in range(50):
                 try:
+                    schedule = (args.rate, i / len(devices), int(args.duration * args.rate), args.duration)
                     _, proto = await loop.create_connection(
-                        lambda: _Conn(devices[i].mn, frames[i], args.window, acks, t0), "127.0.0.1", args.port)
+                        lambda s=schedule: _Conn(devices[i].mn, frames[i], args.window, acks, t0, s), "127.0.0.1",
+                        args.port)
                     conns.append(proto)
                     return
                 except OSError:
@@ -144,17 +155,22 @@ async def _send(args: argparse.Namespace, devices: list, frames: list) -> dict:
     await asyncio.sleep(max(0.0, float(go.read_text()) - time.time()))
     t0[0] = time.monotonic()
     cpu0 = time.process_time()
-    n = len(conns)
+    total = int(args.duration * args.rate)
     while True:
         now = time.monotonic() - t0[0]
         if now >= args.duration + args.drain or (now >= args.duration and not any(c.inflight for c in conns)):
             break
         if now < args.duration:  # after that, only wait for the outstanding acks
-            for j, c in enumerate(conns):
-                # Devices are spread over the second so that the load is smooth.
-                due = int(now * args.rate + j / n) + 1
-                c.pump(min(due, int(args.duration * args.rate)))
-        await asyncio.sleep(0.005)
+            base = now * args.rate
+            window = args.window
+            for c in conns:
+                # Devices are spread over the second so that the load is smooth; a connection
+                # whose window is full is served when its acks arrive (data_received).
+                if len(c.inflight) < window:
+                    due = int(base + c.schedule[1]) + 1
+                    if c.sent < due:
+                        c.pump(min(due, total))
+        await asyncio.sleep(0.02)
     cpu = time.process_time() - cpu0
     acked = [[c.mn, qn.decode()] for c in conns for qn in c.acked]
     for c in conns:

@@ -293,13 +293,20 @@ def test_a_frame_that_breaks_processing_is_kept_and_the_others_are_served(monkey
     from envforce.monitoring import server as server_module
 
     real = server_module.process_frame
+    real_batch = server_module.process_batch
 
     def flaky(result, **kwargs):
         if result.ok and result.qn == "20261128100000002":
             raise RuntimeError("bug")
         return real(result, **kwargs)
 
+    def flaky_batch(results, *args, **kwargs):
+        if any(r.ok and r.qn == "20261128100000002" for r in results):
+            raise RuntimeError("bug")
+        return real_batch(results, *args, **kwargs)
+
     monkeypatch.setattr(server_module, "process_frame", flaky)
+    monkeypatch.setattr(server_module, "process_batch", flaky_batch)
 
     async def main():
         server, store = fake_server()

@@ -44,8 +44,8 @@ def test_ack_is_sent_only_after_commit(monitoring_point, monkeypatch):
     original = store_module._store_pg if connection.vendor == "postgresql" else store_module._store_generic
     name = "_store_pg" if connection.vendor == "postgresql" else "_store_generic"
 
-    def held(outcomes, states):
-        result = original(outcomes, states)  # rows written, transaction still open
+    def held(outcomes, states, **kwargs):
+        result = original(outcomes, states, **kwargs)  # rows written, transaction still open
         inside.set()
         release.wait(30)
         return result

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,6 +41,7 @@ from envforce.monitoring.choices import FrameStatus, Reason
 from envforce.monitoring.process import (
     Outcome,
     PointInfo,
+    process_batch,
     process_frame,
     rejected_bytes,
 )
@@ -249,25 +250,32 @@ class Writer:
                 connection.close()
 
     def process(self, batch: list[Pending]) -> list[Outcome]:
-        mns = {p.result.mn or "" for p in batch if isinstance(p.result, hj212.Frame)}
-        points = self.registry.prepare(mns)
-        node = self.config.node
-        out = []
-        for p in batch:
-            if isinstance(p.result, Outcome):
-                out.append(p.result)
-                continue
-            try:
-                out.append(process_frame(p.result, points=points, received_at=p.received_at, peer=p.peer,
-                                         node=node, tz=self.tz))
-            except Exception:  # a bug must not lose the frame nor stop the writer
-                log.exception("could not process a frame from %s", p.peer)
-                error = hj212.DecodeError(hj212.ErrorCode.BAD_SEGMENT, 0, "processing failed", p.result.raw)
-                outcome = rejected_bytes(error, received_at=p.received_at, peer=p.peer, node=node)
-                outcome.frame.reason = Reason.STORE_ERROR.value
-                outcome.frame.message = str(Reason.STORE_ERROR.label)
-                out.append(outcome)
-        return out
+        todo = [p for p in batch if not isinstance(p.result, Outcome)]  # Outcome: decided already
+        try:
+            decided = iter(process_batch(
+                [p.result for p in todo], [p.received_at for p in todo],  # type: ignore[misc]
+                [p.peer for p in todo], points=self.registry.prepare, node=self.config.node, tz=self.tz,
+                copy=getattr(self.store, "wants_copy_text", False)))
+            return [p.result if isinstance(p.result, Outcome) else next(decided) for p in batch]
+        except Exception:  # a bug must not lose the frames nor stop the writer: one at a time
+            log.exception("could not process a batch of %d frames", len(batch))
+            if len(batch) == 1:
+                return [self._process_one(batch[0])]
+            return [o for p in batch for o in self.process([p])]
+
+    def _process_one(self, p: Pending) -> Outcome:
+        if isinstance(p.result, Outcome):
+            return p.result
+        try:
+            return process_frame(p.result, points=self.registry.prepare({p.result.mn or ""} if p.result.ok else set()),
+                                 received_at=p.received_at, peer=p.peer, node=self.config.node, tz=self.tz)
+        except Exception:
+            log.exception("could not process a frame from %s", p.peer)
+            error = hj212.DecodeError(hj212.ErrorCode.BAD_SEGMENT, 0, "processing failed", p.result.raw)
+            outcome = rejected_bytes(error, received_at=p.received_at, peer=p.peer, node=self.config.node)
+            outcome.frame.reason = Reason.STORE_ERROR.value
+            outcome.frame.message = str(Reason.STORE_ERROR.label)
+            return outcome
 
     def _store_once(self, batch: list[Pending]) -> tuple[list[Outcome], StoreResult]:
         outcomes = self.process(batch)
@@ -316,6 +324,8 @@ class Writer:
         f.point_id = None
         f.data_time = None
         outcome.readings = []
+        outcome.copy_text = None
+        outcome.copy_rows = 0
         outcome.reply = None
         outcome.status_cp = None
         outcome.quarantine_pw = None
@@ -347,7 +357,7 @@ class Connection(asyncio.Protocol):
 
     # asyncio callbacks ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast("asyncio.Transport", transport)  # uvloop's transports do not subclass it
         self.transport = transport
         peername = transport.get_extra_info("peername") or ("", 0)
         self.ip = str(peername[0])

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from envforce import hj212
 
@@ -252,7 +252,7 @@ class _Device(asyncio.Protocol):
 
     # asyncio ---------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast("asyncio.Transport", transport)  # uvloop's transports do not subclass it
         self.transport = transport
         self.connected = True
         self.backoff = 0.1

@@ -5,9 +5,15 @@ event loop) with that thread's own Django connection.  A batch holds frames from
 connections; it is written with COPY (PostgreSQL) or executemany (SQLite):
 
 1. frame ids are taken from the sequence up front, so readings can point at their frame;
-2. readings go in with ``ON CONFLICT DO NOTHING`` on (point, cn, code, data_time), sorted by
-   that key (two ingest processes inserting overlapping keys wait for each other instead of
-   deadlocking); the rows actually inserted tell which frames were re-sends (``duplicate``);
+2. readings: on PostgreSQL, the common case (no frame of the batch repeats another's key) is
+   one COPY straight into the readings table inside a savepoint; if the unique key
+   (point, cn, code, data_time) refuses a row (a re-sent frame, or another ingest process
+   inserting the same key) the savepoint is rolled back and the batch takes the conflict-safe
+   path: COPY into a staging table, then ``INSERT ... ON CONFLICT DO NOTHING`` sorted by that
+   key (two processes inserting overlapping keys wait for each other instead of deadlocking);
+   the rows actually inserted tell which frames were re-sends (``duplicate``).  After a
+   conflict the next few batches go straight to the safe path (re-sends come in bursts, after
+   a reconnection).  SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` per frame;
 3. frames are inserted with their final status;
 4. the quarantine is upserted per unknown MN (counters add up across processes);
 5. device states are upserted, at most every ``STATE_REFRESH`` per point and process, with
@@ -33,6 +39,7 @@ from envforce.monitoring.choices import FrameStatus, Reason
 from envforce.monitoring.process import Outcome, ReadingRow
 
 STATE_REFRESH = timedelta(seconds=5)
+SAFE_BATCHES_AFTER_CONFLICT = 5
 
 FRAME_COLUMNS = (
     "id", "received_at", "node", "peer", "status", "reason", "message", "mn", "cn", "qn", "st",
@@ -51,6 +58,7 @@ class StoreResult:
     readings_inserted: int
     statuses: Counter[str]
     states_written: dict[int, datetime] = field(default_factory=dict)
+    direct: bool = False  # PostgreSQL: the readings went in by the direct COPY
 
 
 class BatchStore:
@@ -59,6 +67,13 @@ class BatchStore:
     def __init__(self, *, state_refresh: timedelta = STATE_REFRESH) -> None:
         self.state_refresh = state_refresh
         self._state_written: dict[int, datetime] = {}
+        self.safe_batches = 0  # PostgreSQL: batches left to store by the conflict-safe path
+        self.conflicts = 0  # batches whose direct COPY met an existing key (for logs and tests)
+
+    @property
+    def wants_copy_text(self) -> bool:
+        """Should the writer hand readings over as COPY text (``process_batch(copy=True)``)?"""
+        return connection.vendor == "postgresql"
 
     def store(self, outcomes: Sequence[Outcome]) -> StoreResult:
         """Write the batch in one transaction; statuses of ``outcomes`` are finalised in place
@@ -67,7 +82,12 @@ class BatchStore:
             return StoreResult([], 0, Counter())
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                result = _store_pg(outcomes, self._due_states(outcomes))
+                direct = self.safe_batches == 0
+                self.safe_batches = max(0, self.safe_batches - 1)
+                result = _store_pg(outcomes, self._due_states(outcomes), direct=direct)
+                if direct and not result.direct:
+                    self.conflicts += 1
+                    self.safe_batches = SAFE_BATCHES_AFTER_CONFLICT
             else:
                 result = _store_generic(outcomes, self._due_states(outcomes))
         self._state_written.update(result.states_written)
@@ -103,7 +123,7 @@ class BatchStore:
 def _finalise(outcomes: Sequence[Outcome], inserted: Counter[int], ids: list[int]) -> None:
     """Set each frame's reading count; a frame whose readings all existed already is a re-send."""
     for o, fid in zip(outcomes, ids, strict=True):
-        if not o.readings:
+        if not o.has_readings:
             continue
         n = inserted.get(fid, 0)
         o.frame.readings = n
@@ -176,7 +196,20 @@ def _frame_values(o: Outcome, fid: int) -> list[Any]:
             f.st, f.flag, f.data_time, f.raw, f.raw_size, f.leniencies, f.point_id, f.readings]
 
 
-def _store_pg(outcomes: Sequence[Outcome], states: dict[int, dict[str, Any]]) -> StoreResult:
+def _frame_line(o: Outcome, fid: int, received: str) -> str:
+    """The COPY text line of a frame row (``FRAME_COLUMNS``; what ``_t`` gives per column)."""
+    f = o.frame
+    e = _COPY_ESCAPES
+    flag = "\\N" if f.flag is None else f.flag
+    data_time = "\\N" if f.data_time is None else f.data_time.isoformat(sep=" ")
+    point = "\\N" if f.point_id is None else f.point_id
+    return (f"{fid}\t{received}\t{f.node[:64].translate(e)}\t{f.peer[:64].translate(e)}\t{f.status}\t"
+            f"{f.reason.translate(e)}\t{f.message[:200].translate(e)}\t{f.mn.translate(e)}\t{f.cn.translate(e)}\t"
+            f"{f.qn.translate(e)}\t{f.st.translate(e)}\t{flag}\t{data_time}\t\\\\x{f.raw.hex()}\t{f.raw_size}\t"
+            f"{f.leniencies.translate(e)}\t{point}\t{f.readings}")
+
+
+def _store_pg(outcomes: Sequence[Outcome], states: dict[int, dict[str, Any]], *, direct: bool = True) -> StoreResult:
     n = len(outcomes)
     with connection.cursor() as cur:
         cur.execute("SELECT nextval('monitoring_frame_id_seq') FROM generate_series(1, %s)", [n])
@@ -184,15 +217,34 @@ def _store_pg(outcomes: Sequence[Outcome], states: dict[int, dict[str, Any]]) ->
         inserted: Counter[int] = Counter()
         reading_lines: list[str] = []
         received_text: dict[datetime, str] = {}
+        keys: set[tuple[int | None, str, datetime | None]] = set()
         for o, fid in zip(outcomes, ids, strict=True):
-            if not o.readings:
+            if not o.has_readings:
                 continue
             received = received_text.get(o.frame.received_at)
             if received is None:
                 received = received_text[o.frame.received_at] = o.frame.received_at.isoformat(sep=" ")
-            reading_lines.extend(_reading_lines(o.readings, f"\t{fid}\t{received}"))
-        if reading_lines:
-            cols = ", ".join(READING_COLUMNS)
+            tail = f"\t{fid}\t{received}"
+            if o.copy_text is not None:
+                reading_lines.append(o.copy_text.replace("\n", tail + "\n") + tail)
+            else:
+                reading_lines.extend(_reading_lines(o.readings, tail))
+            if direct:
+                # A frame's readings share point, cn and data time: two frames with the same
+                # of those would collide in the direct COPY (a re-send inside one batch).
+                key = (o.frame.point_id, o.frame.cn, o.frame.data_time)
+                if key in keys or (o.copy_text is None and len(o.readings) > 1 and len(
+                        {(r.point_id, r.cn, r.code, r.data_time) for r in o.readings}) < len(o.readings)):
+                    direct = False
+                keys.add(key)
+        cols = ", ".join(READING_COLUMNS)
+        if reading_lines and direct:
+            direct = _copy_direct(cur, cols, reading_lines)
+            if direct:
+                for o, fid in zip(outcomes, ids, strict=True):
+                    if o.has_readings:
+                        inserted[fid] = o.copy_rows or len(o.readings)
+        if reading_lines and not direct:
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS mon_reading_stage "
                 "(LIKE monitoring_reading INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
@@ -207,7 +259,12 @@ def _store_pg(outcomes: Sequence[Outcome], states: dict[int, dict[str, Any]]) ->
             # Emptied at COMMIT anyway; emptied now too, for a batch inside an outer transaction.
             cur.execute("TRUNCATE mon_reading_stage")
         _finalise(outcomes, inserted, ids)
-        frame_lines = ["\t".join(map(_t, _frame_values(o, fid))) for o, fid in zip(outcomes, ids, strict=True)]
+        frame_lines = []
+        for o, fid in zip(outcomes, ids, strict=True):
+            received = received_text.get(o.frame.received_at)
+            if received is None:
+                received = received_text[o.frame.received_at] = o.frame.received_at.isoformat(sep=" ")
+            frame_lines.append(_frame_line(o, fid, received))
         with cur.copy(f"COPY monitoring_frame ({', '.join(FRAME_COLUMNS)}) FROM STDIN") as copy:
             copy.write("\n".join(frame_lines) + "\n")
         q_rows = _quarantine_rows(outcomes)
@@ -223,7 +280,25 @@ def _store_pg(outcomes: Sequence[Outcome], states: dict[int, dict[str, Any]]) ->
             )
         _upsert_states(cur, states, greatest="GREATEST")
     return StoreResult(ids, sum(inserted.values()), Counter(o.frame.status for o in outcomes),
-                       {pid: s["last_frame_at"] for pid, s in states.items()})
+                       {pid: s["last_frame_at"] for pid, s in states.items()}, direct=bool(reading_lines) and direct)
+
+
+def _copy_direct(cur: Any, cols: str, lines: list[str]) -> bool:
+    """COPY the readings straight into their table, in a savepoint; False (and nothing written)
+    if the unique key refused a row or two processes deadlocked on keys: the caller then takes
+    the conflict-safe path.  The unique constraint is what guarantees no reading is stored twice."""
+    import psycopg
+
+    cur.execute("SAVEPOINT mon_reading_direct")
+    try:
+        with cur.copy(f"COPY monitoring_reading ({cols}) FROM STDIN") as copy:
+            copy.write("\n".join(lines) + "\n")
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+        cur.execute("ROLLBACK TO SAVEPOINT mon_reading_direct")
+        cur.execute("RELEASE SAVEPOINT mon_reading_direct")
+        return False
+    cur.execute("RELEASE SAVEPOINT mon_reading_direct")
+    return True
 
 
 def _upsert_states(cur: Any, states: dict[int, dict[str, Any]], *, greatest: str) -> None:

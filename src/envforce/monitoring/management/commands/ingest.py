@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -10,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from envforce.lib import eventloop
 from envforce.monitoring.server import IngestConfig, IngestServer, serve
 
 
@@ -56,5 +56,5 @@ class Command(BaseCommand):
                     fh.write(str(server.port))
                 os.replace(tmp, ready_file)
 
-        asyncio.run(serve(config, ready=ready))
+        eventloop.run(serve(config, ready=ready))
         self.stdout.write("HJ 212 接收服务已停止。")

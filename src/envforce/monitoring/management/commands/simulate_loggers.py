@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from envforce.lib import eventloop
 from envforce.monitoring import selectors
 from envforce.monitoring.simulator import (
     FAULTS,
@@ -74,7 +74,7 @@ class Command(BaseCommand):
         for mn, eps in sorted(episodes.items()):
             for e in eps:
                 self.stderr.write(f"episode {e.fault}: {mn} from +{e.start:.0f}s for {e.duration:.0f}s")
-        stats = asyncio.run(simulate(devices, config, episodes))
+        stats = eventloop.run(simulate(devices, config, episodes))
         if options["acked_file"]:
             with open(options["acked_file"], "w") as fh:
                 fh.writelines(f"{mn} {qn}\n" for mn, qn in stats.acked_keys)
