@@ -196,3 +196,74 @@ def test_own_cp_split_gives_the_codec_items_for_clean_frames():
         assert [tuple(p) for p in _cp_pairs(frame)] == items
         checked += 1
     assert checked > 50
+
+
+def _equivalence_cases() -> list[bytes]:
+    """Frames for the batch path: clean ones it decides, and every kind it must hand over."""
+    plain = {"a21026": {"Rtd": "12.5", "Flag": "N"}, "a21002": {"Rtd": "-0.424219", "Flag": "T"}}
+    cases = [upload(i, values=plain) for i in range(1, 4)]
+    cases += [
+        upload(4, cn="2061", values={"a21026": {"Min": "1.0", "Avg": "+2.50", "Max": "004", "Cou": "0.",
+                                                "ZsAvg": "3.1", "Flag": "MMMMMM"}}),
+        upload(5, values={"a21026": {"Rtd": "0.0000001"}, "a21002": {"Rtd": "-0"}}),  # no Flag at all
+        upload(6, flag=4), upload(7, flag=9), upload(8, pw="654321"), upload(9, mn="31010799999999"),
+        upload(10, mn="31010700000009"),  # inactive point
+        upload(11, when=datetime(2016, 1, 1)),  # noqa: DTZ001 - implausible data time
+        upload(12, cn="2021", values={"SB1": {"RS": "1"}}),  # status upload: general path
+        upload(13, values={"a21026": {"Rtd": "1.23456789012345678"}}),  # does not fit the column
+        upload(14, values={"a21026": {"Rtd": "1" + "0" * 20}}),
+        upload(15, values={"a21026": {"Rtd": "abc"}}), upload(16, values={"a21026": {"Rtd": ""}}),
+        upload(17, values={"a21026": {"Rtd": "1e5"}}), upload(18, values={"a21026": {"Rtd": ".5"}}),
+        upload(19, values={"a21026": {"Rtd": "1", "Flag": ""}}),  # empty flag
+        upload(20, values={"a21026": {"Rtd": "1", "SampleTime": "20261128100000"}}),  # goes to extra
+        upload(21, values={"a21026": {"Rtd": "1", "RS": "2"}}),  # two values for one column
+        upload(22, values={"a21026": {"Rtd": "1\\2"}}),  # a backslash: COPY would need escapes
+        upload(23, values={"w" + "1" * 16 + "a": {"Rtd": "1"}, "w" + "1" * 16 + "b": {"Rtd": "2"}}),
+        upload(24, values={"{a}": {"Rtd": "1", "Flag": "N"}}),  # braces in a code
+        upload(25).replace(b"&&", b"&&", 1)[:-6] + b"%04x\r\n" % hj212.crc16(upload(25)[6:-6]),  # lower-case CRC
+        upload(26)[:-2],  # no CR LF (completed by the next frame)
+        hj212.build_frame("1013", st="31", pw=PW, mn=MN, qn="20261128100000027", flag=5, cp={}),
+        b"##0010junk\r\n",
+    ]
+    return cases
+
+
+def test_batch_path_decides_exactly_as_the_frame_path():
+    from envforce.monitoring.process import process_batch, process_frame
+
+    results = hj212.StreamFramer().feed(b"".join(_equivalence_cases()))
+    assert len(results) == 28
+    n = len(results)
+    kwargs = {"points": POINTS, "node": "n1", "tz": TZ}
+    batch = process_batch(results, [RECEIVED] * n, ["10.0.0.1:5000"] * n, **kwargs)
+    single = [process_frame(r, received_at=RECEIVED, peer="10.0.0.1:5000", **kwargs) for r in results]
+    assert batch == single
+    assert sum(o.frame.status == "stored" for o in batch) >= 10
+
+
+def test_batch_path_copy_text_holds_the_frame_path_readings():
+    from envforce.monitoring.process import process_batch, process_frame
+    from envforce.monitoring.store import _reading_lines
+
+    results = hj212.StreamFramer().feed(b"".join(_equivalence_cases()))
+    n = len(results)
+    kwargs = {"points": POINTS, "node": "n1", "tz": TZ}
+    copied = process_batch(results, [RECEIVED] * n, ["p"] * n, copy=True, **kwargs)
+    fast = 0
+    for result, o in zip(results, copied, strict=True):
+        expected = process_frame(result, received_at=RECEIVED, peer="p", **kwargs)
+        assert o.frame == expected.frame and o.reply == expected.reply
+        if o.copy_text is None:
+            assert o.readings == expected.readings and o.copy_rows == 0
+            continue
+        fast += 1
+        assert o.readings == [] and o.copy_rows == len(expected.readings)
+        got = [line.split("\t") for line in o.copy_text.split("\n")]
+        want = [line.split("\t") for line in _reading_lines(expected.readings, "")]
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            # Value columns: the text as sent, the same number as the Decimal's text.
+            assert g[:4] == w[:4] and g[13:] == w[13:]
+            assert [None if v == "\\N" else Decimal(v) for v in g[4:13]] == [
+                None if v == "\\N" else Decimal(v) for v in w[4:13]]
+    assert fast >= 8

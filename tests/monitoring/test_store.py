@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from envforce import hj212
 from envforce.monitoring.models import DeviceState, Frame, QuarantineEntry, Reading
-from envforce.monitoring.process import PointInfo, process_frames
-from envforce.monitoring.store import BatchStore
+from envforce.monitoring.process import PointInfo, process_batch, process_frames
+from envforce.monitoring.store import SAFE_BATCHES_AFTER_CONFLICT, BatchStore
 
 from .helpers import MN, PW, RECEIVED, WHEN, upload
 
@@ -49,6 +51,37 @@ def test_a_resent_frame_is_marked_duplicate_and_adds_no_reading(monitoring_point
     assert Reading.objects.count() == 2
     dup = Frame.objects.get(status="duplicate")
     assert (dup.reason, dup.readings) == ("duplicate", 0)
+
+
+def batch_outcomes(store: BatchStore, point, *raws: bytes, received_at: datetime = RECEIVED):
+    """What the ingest writer hands the store (COPY text for the readings on PostgreSQL)."""
+    results = hj212.StreamFramer().feed(b"".join(raws))
+    n = len(results)
+    return process_batch(results, [received_at] * n, ["10.0.0.1:5000"] * n, points={MN: PointInfo(point.pk, PW, True)},
+                         node="n1", tz=TZ, copy=store.wants_copy_text)
+
+
+def test_resent_frames_in_a_later_batch_are_duplicates_beside_new_frames(monitoring_point):
+    def up(k: int) -> bytes:  # frame k: its own data time
+        return upload(k, when=WHEN + timedelta(minutes=k))
+
+    store = BatchStore()
+    first = store.store(batch_outcomes(store, monitoring_point, up(1), up(2)))
+    assert first.statuses == {"stored": 2} and first.readings_inserted == 4
+    later = RECEIVED + timedelta(seconds=30)
+    second = store.store(batch_outcomes(store, monitoring_point, up(2), up(3), received_at=later))
+    assert second.statuses == {"stored": 1, "duplicate": 1} and second.readings_inserted == 2
+    assert Reading.objects.count() == 6
+    assert Frame.objects.get(qn="20261128100000003").readings == 2
+    assert Frame.objects.get(status="duplicate").qn == "20261128100000002"
+    if connection.vendor == "postgresql":
+        # The direct COPY met the existing key: rolled back to its savepoint, the batch went
+        # through the conflict-safe path, and so do the next few batches.
+        assert (first.direct, second.direct, store.conflicts) == (True, False, 1)
+        for k in range(SAFE_BATCHES_AFTER_CONFLICT):
+            assert not store.store(batch_outcomes(store, monitoring_point, up(10 + k), received_at=later)).direct
+        assert store.store(batch_outcomes(store, monitoring_point, up(20), received_at=later)).direct
+        assert Reading.objects.count() == 6 + 2 * (SAFE_BATCHES_AFTER_CONFLICT + 1)
 
 
 def test_duplicates_inside_one_batch_are_stored_once(monitoring_point):
