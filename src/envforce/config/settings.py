@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 import xstatic.pkg.bootstrap as xs_bootstrap
 from django.core.management.utils import get_random_secret_key
 
@@ -271,6 +272,20 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("ENVFORCE_CELERY_EAGER", CELERY_BROKER_URL =
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+# Scheduled jobs of production (``celery -A envforce.config beat``; docs/deploy.md). The embedded
+# setup has no beat: ``envforce up`` runs ``envforce detect --follow 60`` instead.
+CELERY_BEAT_SCHEDULE = {
+    # New frames become alarms within a minute (off-site supervision, issue 3).
+    "offsite-detect-recent": {"task": "envforce.offsite.detect_recent", "schedule": 60.0,
+                              "options": {"expires": 55.0}},
+    # Look-back windows move with the calendar: grades are recomputed every night.
+    "credit-recompute": {"task": "envforce.credit.recompute_credit", "schedule": crontab(hour=1, minute=30)},
+    # Final due dates of clues once the year's holiday schedule is entered.
+    "cases-refresh-deadlines": {"task": "envforce.cases.refresh_provisional_deadlines",
+                                "schedule": crontab(hour=2, minute=0)},
+    # Tampering with the audit trail is noticed even when nobody looks.
+    "core-verify-audit-chain": {"task": "envforce.core.verify_audit_chain", "schedule": crontab(hour=3, minute=0)},
+}
 
 LOGGING = {
     "version": 1,

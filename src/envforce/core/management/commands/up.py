@@ -5,12 +5,14 @@ with a small logger simulation (so the monitoring pages are alive) and serve the
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from pathlib import Path
 from typing import Any
 
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+DETECT_EVERY = 60.0  # seconds between incremental detection runs in the embedded setup
 
 
 class Command(BaseCommand):
@@ -45,10 +47,16 @@ class Command(BaseCommand):
         step says what it did; a failed step is reported loudly and the others still run."""
         from envforce.core.actors import DEMO
 
-        def monitoring() -> str:
-            from envforce.monitoring.demo import backfill
+        # One instant for the history and for detection over it: the demo's detection must not
+        # see the minutes the other steps take as a silence of the loggers.
+        now = timezone.now()
 
-            summary = backfill(days=7, seed=seed)
+        def monitoring() -> str:
+            from envforce.monitoring.demo import backfill, catch_up_device
+
+            # The last hour of one logger is left out: it re-sends it when the live demo starts.
+            held = catch_up_device()
+            summary = backfill(days=7, seed=seed, now=now, hold_back=[held.mn] if held else [])
             return f"历史监测数据 {summary.readings} 条（{summary.points} 个点位）"
 
         def credit() -> str:
@@ -67,7 +75,7 @@ class Command(BaseCommand):
         def offsite() -> str:
             from envforce.offsite.demo import build_offsite_demo
 
-            summary = build_offsite_demo(seed, actor=DEMO)
+            summary = build_offsite_demo(seed, actor=DEMO, now=now)
             return (f"报警 {summary.alarms} 条，事件 {summary.episodes} 个，审核报告 {len(summary.reports)} 份，"
                     f"线索 {len(summary.clues)} 条")
 
@@ -78,14 +86,29 @@ class Command(BaseCommand):
             except Exception as exc:  # a demo step must not stop the platform from starting
                 self.stderr.write(f"演示数据（{label}）生成失败：{type(exc).__name__}: {exc}")
 
-    def _start_live_demo(self, ingest_port: int) -> None:
-        """The ingest server and the simulated loggers run beside the web server, as children
-        of this process group: Ctrl-C stops all of them."""
-        commands = get_commands()
-        if "ingest" not in commands or "simulate_loggers" not in commands:
-            return
-        envforce = [sys.executable, "-m", "envforce.cli"]
-        subprocess.Popen([*envforce, "ingest", "--host", "127.0.0.1", "--port", str(ingest_port)])  # noqa: S603
-        subprocess.Popen([*envforce, "simulate-loggers", "--demo", "--host", "127.0.0.1",  # noqa: S603
-                          "--port", str(ingest_port)])
-        self.stdout.write(f"HJ 212 接入服务已启动：127.0.0.1:{ingest_port}，模拟数采仪正在上传数据。")
+    def _start_live_demo(self, ingest_port: int) -> tuple[Any, Any] | None:
+        """The ingest server, the simulated loggers and incremental detection every minute run
+        beside the web server, as children of this process group: Ctrl-C stops all of them.
+        One logger first re-sends the last hour with an exceedance (``monitoring.demo.catch_up``),
+        so the first alarm appears within a minute; the live exceedance two minutes in becomes
+        one when its hour is complete. Logs in ``var/log/``."""
+        from django.conf import settings
+
+        from envforce.monitoring.demo import LIVE_DEVICES, start_live_demo
+        from envforce.offsite.demo import start_live_detection
+
+        log_dir = Path(settings.VAR_DIR) / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            live = start_live_demo(port=ingest_port, devices=LIVE_DEVICES, log_dir=str(log_dir))
+        except RuntimeError as exc:
+            self.stderr.write(f"{exc}；在线监控演示未启动。")
+            return None
+        detection = start_live_detection(interval=DETECT_EVERY, log_dir=log_dir)
+        self.stdout.write(f"HJ 212 接入服务已启动：127.0.0.1:{ingest_port}，{LIVE_DEVICES} 台模拟数采仪正在上传数据；"
+                          f"每 {DETECT_EVERY:g} 秒检测一次新数据（日志：{log_dir}）。")
+        if live.catch_up is not None:
+            c = live.catch_up
+            self.stdout.write(f"数采仪 {c.mn} 补传了 {c.start:%H:%M} 起的 {c.acked} 帧数据（含超标），"
+                              f"约 1 分钟内可在“在线监控 → 报警”中看到报警。")
+        return live, detection

@@ -51,7 +51,8 @@ class Command(BaseCommand):
         parser.add_argument("--acked-file", default="", help="write 'MN QN' of every acknowledged frame here")
         parser.add_argument("--demo", action="store_true",
                             help="the demo preset: one frame per 30 s per device, live clock, aggregates, "
-                                 "an exceedance and a constant-value episode after 2 minutes; runs until stopped")
+                                 "an hour-long exceedance on a point with an hourly limit after 2 minutes and an "
+                                 "8-hour frozen value after 12 minutes; runs until stopped")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["demo"]:
@@ -68,6 +69,11 @@ class Command(BaseCommand):
                                      first_at=options["fault_start"], duration=options["fault_duration"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if options["demo"]:
+            # Faults where detection judges them: an hourly limit, a registered range.
+            from envforce.monitoring.demo import demo_episodes
+
+            episodes = demo_episodes(devices) or episodes
         config = SimConfig(host=options["host"], port=options["port"], rate=rate, step=step, start=start,
                            duration=options["duration"], ack_timeout=options["ack_timeout"], window=options["window"],
                            aggregates=options["aggregates"], drain=options["drain"], seed=options["seed"])

@@ -7,10 +7,13 @@ for the embedded setup without a Celery beat)."""
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import threading
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
 from django.utils import timezone
 
 from envforce.offsite import services
@@ -40,13 +43,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["follow"]:
-            self.stdout.write(f"每 {options['follow']:g} 秒检测一次新数据，Ctrl-C 结束")
-            try:
-                while True:
-                    self._recent(options["quiet"])
-                    time.sleep(options["follow"])
-            except KeyboardInterrupt:
-                return
+            self._follow(options["follow"], options["quiet"])
+            return
         if options["recent"]:
             self._recent(options["quiet"])
             return
@@ -58,6 +56,26 @@ class Command(BaseCommand):
         run = services.run_detection(since=since, until=until, point_ids=points, actor=services.DETECTOR,
                                      progress=progress)
         self._report(run, time.perf_counter() - started)
+
+    def _follow(self, every: float, quiet: bool) -> None:
+        """Run incremental detection every ``every`` seconds until stopped (Ctrl-C or SIGTERM).
+        A failed run (the database busy or gone for a moment) is reported and retried at the
+        next tick: the watermark only moves with a successful run, so nothing is skipped."""
+        self.stdout.write(f"每 {every:g} 秒检测一次新数据，Ctrl-C 结束")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.is_set():
+                try:
+                    self._recent(quiet)
+                except Exception as exc:  # a long-running loop must survive one failed run
+                    self.stderr.write(f"检测失败，{every:g} 秒后重试：{type(exc).__name__}: {exc}")
+                finally:
+                    close_old_connections()
+                self.stdout.flush()
+                stop.wait(every)
+        except KeyboardInterrupt:
+            return
 
     def _recent(self, quiet: bool) -> None:
         started = time.perf_counter()
