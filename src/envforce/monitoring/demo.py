@@ -262,7 +262,7 @@ def catch_up_device(devices: Sequence[DeviceSpec] | None = None) -> DeviceSpec |
 
 
 def catch_up(*, host: str = "127.0.0.1", port: int = 9212, devices: Sequence[DeviceSpec] | None = None,
-             now: datetime | None = None, rate: float = 40.0) -> CatchUp | None:
+             now: datetime | None = None, rate: float = 25.0) -> CatchUp | None:
     """One logger re-sends what it buffered while the platform was down, as loggers do when
     they reconnect: real-time, minute and hourly data (and running state) of the hour before the
     current one up to now, fast-forwarded over TCP, with its values over the limit. The hour is
@@ -279,7 +279,9 @@ def catch_up(*, host: str = "127.0.0.1", port: int = 9212, devices: Sequence[Dev
     tz = ZoneInfo(settings.TIME_ZONE)
     wall = (now or timezone.now()).astimezone(tz).replace(tzinfo=None, microsecond=0)  # device wall clock
     start = wall.replace(minute=0, second=0) - timedelta(hours=1)
-    step = 30.0
+    # One real-time frame per minute of DataTime, 25 per second: the simulator's clock ticks every
+    # 20 ms (at most 50 frames per second per device), and a busy machine ticks slower.
+    step = 60.0
     frames = int((wall - start).total_seconds() // step)  # DataTime never passes now
     config = SimConfig(host=host, port=port, rate=rate, step=step, start=start, duration=frames / rate,
                        window=50, aggregates=True, drain=30.0, seed=7)
