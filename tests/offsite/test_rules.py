@@ -449,3 +449,17 @@ def test_logger_hourly_average_wins_over_minute_data():
     minute_part = minutes([80.0] * 60, start=T0, step=60)  # contradicts hour 0: the logger's average counts
     result = run({("a21026", "2061"): hourly_part, ("a21026", "2051"): minute_part}, [SO2], until=T0 + 2 * HOUR)
     assert not kinds(result, "exceedance")
+
+
+def test_current_hour_coverage_counts_against_its_own_upload_interval():
+    # A day of 10-minute data the logger has averaged (2061), then one-minute data in the hour it
+    # has not averaged yet: 25 of that hour's 60 minutes are not 75 %, whatever the older
+    # uploads' interval; 50 of them are.
+    hours = hourly([30.0] * 24)
+    ten_minutes = minutes([30.0] * 144)
+    for n, judged in ((25, False), (50, True)):
+        current = minutes([80.0] * n, start=T0 + 24 * HOUR, step=60)
+        finer = RawSeries("2051", np.concatenate((ten_minutes.t, current.t)),
+                          np.concatenate((ten_minutes.v, current.v)), np.concatenate((ten_minutes.flag, current.flag)))
+        result = run({("a21026", "2061"): hours, ("a21026", "2051"): finer}, [SO2], until=T0 + 25 * HOUR)
+        assert bool(kinds(result, "exceedance")) is judged, n

@@ -93,3 +93,26 @@ def test_district_map_colours_points_by_state(client_for, station, enterprise, a
     data = {p["id"]: p for p in client_for(station).get(reverse("offsite:overview-data")).json()["points"]}
     assert {k: p["state"] for k, p in data.items()} == states
     assert data[air_point.pk]["lon"] == pytest.approx(121.401) and data[air_point.pk]["lat"] == pytest.approx(31.251)
+
+
+def test_signal_explains_itself_and_links_to_its_data(client_for, officer_a, other_point, base):
+    add_readings(other_point, "a21026", wobble(8, 30.0), start=base)
+    zero_hours(other_point, base + dt.timedelta(hours=8))
+    services.run_detection(since=base, until=base + dt.timedelta(days=1), actor=services.DETECTOR,
+                           at=base + dt.timedelta(days=1))
+    episode = Episode.objects.get(point=other_point, code="a21026")
+    alarm = episode.alarms.get()
+    c = client_for(officer_a)
+    page = c.get(reverse("offsite:episode-detail", args=[episode.pk])).content.decode()
+    assert "共 6 小时二氧化硫小时均值为零或负值" in page and "疑似数据异常" in page
+    link = alarm.chart_url().replace("&", "&amp;")
+    assert f'href="{link}">查看该时段曲线' in page
+    # The link opens the point's chart on that factor and period; its data hold the six zeros
+    # and the alarm drawn over them.
+    query = alarm.chart_url().split("?", 1)[1]
+    assert c.get(alarm.chart_url()).status_code == 200
+    data = c.get(reverse("offsite:point-series", args=[other_point.pk]) + "?" + query).json()
+    assert data["code"] == "a21026" and data["limit_upper"] == 50
+    in_alarm = [v for t, v, *_ in data["points"] if alarm.start.timestamp() * 1000 <= t < alarm.end.timestamp() * 1000]
+    assert in_alarm == [0.0] * 6
+    assert (alarm.pk, "zero_negative") in [(a["id"], a["kind"]) for a in data["alarms"]]

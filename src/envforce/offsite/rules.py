@@ -1046,6 +1046,14 @@ def _hourly(series: Mapping[tuple[str, str], RawSeries], code: str, order: Seque
     finer = next((series[(code, cn)] for cn in later if (code, cn) in series and len(series[(code, cn)])), None)
     if finer is None:
         return with_marks, without
+    # Only the finer data of hours the logger has not averaged are used, and their own interval
+    # sets how many values such an hour expects: a logger that sent 10-minute data yesterday and
+    # sends one-minute data now must not have 25 minutes of this hour count as 75 % of six.
+    pending = ~np.isin(period_floor(finer.t, HOUR), with_marks.start)
+    if not pending.all():
+        if not pending.any():
+            return with_marks, without
+        finer = RawSeries(finer.cn, finer.t[pending], finer.v[pending], finer.flag[pending])
     ok_f = valid_mask(finer, valid_flags)
     f_marks = interval_mask(finer.t, marked) if marked else None
     out = []
