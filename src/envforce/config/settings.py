@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 import xstatic.pkg.bootstrap as xs_bootstrap
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/envforce
