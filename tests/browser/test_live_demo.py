@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from envforce.cases import rules as clue_rules
@@ -52,8 +53,14 @@ def live_demo(air_point, monkeypatch, tmp_path, settings):  # noqa: F811
     command = Command(stdout=out, stderr=err)
     # Playwright's sync API keeps an event loop in the test thread; the catch-up logger runs its
     # own asyncio loop, so the start runs in a thread of its own.
+    def start():
+        try:
+            return command._start_live_demo(free_port())
+        finally:
+            connections.close_all()  # the thread's own database connection
+
     with ThreadPoolExecutor(1) as pool:
-        started = pool.submit(command._start_live_demo, free_port()).result(timeout=300)
+        started = pool.submit(start).result(timeout=300)
     assert started is not None, err.getvalue()
     live, detection = started
     yield live, out.getvalue(), tmp_path / "log"
