@@ -211,3 +211,29 @@ def test_run_longer_than_the_look_back_stays_one_alarm_across_windows(air_point,
     assert services.CONTINUED in alarm.explanation and run.alarms_created == 1  # no other kind either
     again = detect(start, start + dt.timedelta(days=4, hours=6))
     assert again.alarms_created == 0 and again.alarms_updated == 0
+
+
+def test_only_one_incremental_run_at_a_time(air_point, base):
+    """A run still going when the next beat fires: the second returns at once, changing nothing
+    (PostgreSQL advisory lock); SQLite deployments run one detection process."""
+    from django.db import connection
+
+    from envforce.monitoring.models import Frame
+
+    rows = add_readings(air_point, "a21026", [*wobble(8, 30.0), 85.0, 85.0, 30.0], start=base)
+    Frame.objects.create(received_at=timezone.now() - dt.timedelta(minutes=5), status="stored", mn=air_point.mn,
+                         cn="2061", point=air_point, data_time=rows[0].data_time, raw=b"", raw_size=0,
+                         readings=len(rows))
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        s = connection.settings_dict
+        with psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
+                             password=s["PASSWORD"] or None, dbname=s["NAME"], autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock(%s)", [services.DETECT_RECENT_LOCK])
+            assert services.detect_recent(actor=services.DETECTOR) is None
+            assert not DetectionRun.objects.exists() and not Alarm.objects.exists()
+            other.execute("SELECT pg_advisory_unlock(%s)", [services.DETECT_RECENT_LOCK])
+    run = services.detect_recent(actor=services.DETECTOR)  # the lock is free again (and released after)
+    assert run is not None and Alarm.objects.filter(kind="exceedance").count() == 1
+    assert services.detect_recent(actor=services.DETECTOR) is None or Alarm.objects.count() == 1

@@ -16,15 +16,16 @@ import hashlib
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -501,11 +502,41 @@ def _update_rows(model: Any, objects: Iterable[Any], fields: list[str]) -> None:
         manager.filter(pk=obj.pk).update(**{f: getattr(obj, f) for f in fields})
 
 
+DETECT_RECENT_LOCK = 212_0003  # PostgreSQL advisory lock key: one incremental run at a time
+
+
+@contextmanager
+def _single_runner() -> Iterator[bool]:
+    """True when this process may run incremental detection now. Two runs at once (a slow run
+    still going when Celery beat fires the next minute, two workers) would both read the same
+    open episodes and both open a new one for the same finding; on PostgreSQL a session advisory
+    lock lets exactly one run and the other return at once. SQLite deployments have one
+    detection process (``envforce detect --follow``)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", [DETECT_RECENT_LOCK])
+        got = bool(cur.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [DETECT_RECENT_LOCK])
+
+
 def detect_recent(*, actor: Actor, now: dt.datetime | None = None) -> DetectionRun | None:
     """Incremental detection: the points that received data since the last incremental run,
     over the data times those frames carried (plus look-back), up to now. None when nothing new
-    arrived and no device needs an offline check."""
+    arrived and no device needs an offline check, or when another incremental run is going on
+    (it covers what arrived; the next tick takes the rest)."""
     require(actor, Perm.ALARM_REVIEW)
+    with _single_runner() as mine:
+        return _detect_recent(actor, now) if mine else None
+
+
+def _detect_recent(actor: Actor, now: dt.datetime | None) -> DetectionRun | None:
     now = now or timezone.now()
     last = DetectionRun.objects.filter(mode=RunMode.INCREMENTAL, frames_until__isnull=False).order_by(
         "-frames_until").values_list("frames_until", flat=True).first()
