@@ -82,3 +82,32 @@ def test_detect_command(air_point, base):
                  "--until", f"{timezone.localtime(base + dt.timedelta(days=1)):%Y-%m-%d %H:%M}", "--quiet", stdout=out)
     assert "检测完成" in out.getvalue() and "新增报警 1 条" in out.getvalue()
     assert Alarm.objects.filter(kind="exceedance").count() == 1
+
+
+def test_detect_follow_survives_failed_runs_and_stops_on_sigterm(tmp_path):
+    """``envforce detect --follow`` (what ``up`` runs) keeps going when a run fails — here the
+    database cannot be opened at all — says so, and stops cleanly on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "ENVFORCE_DATABASE_URL": f"sqlite:///{tmp_path}/missing/db.sqlite3",
+           "ENVFORCE_VAR_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "envforce.cli", "detect", "--follow", "0.2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        failures = 0
+        deadline = time.monotonic() + 120  # hang guard
+        while failures < 2:
+            line = proc.stderr.readline()
+            assert line and time.monotonic() < deadline, "detect --follow stopped or never reported"
+            failures += "检测失败" in line
+        assert proc.poll() is None  # still running after two failed runs
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "每 0.2 秒检测一次新数据" in proc.stdout.read()
