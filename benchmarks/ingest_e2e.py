@@ -335,17 +335,63 @@ def run(args: argparse.Namespace) -> None:
         while not ready.exists():
             assert p.poll() is None, "generator failed"
             time.sleep(0.2)
+    pg_before = pg_backend_cpu(args)
     go.write_text(str(time.time() + 2))
     print("generators ready, go", flush=True)
     for p in gens:
         assert p.wait() == 0
-    server_cpu = []
+    pg_after = pg_backend_cpu(args)
+    args.pg_cpu = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
     for s in servers:
         s.send_signal(signal.SIGTERM)
         assert s.wait(120) == 0
     server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     results = [json.loads((tmp / f"gen{g}.json").read_text()) for g in range(args.generators)]
     report(args, results, server_cpu)
+
+
+def pg_backend_cpu(args: argparse.Namespace) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to the benchmark database
+    (the ingest servers' connections), read from /proc: PostgreSQL runs on this machine."""
+    if args.null_store or not args.db.startswith("postgres"):
+        return {}
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        pids = [row[0] for row in cur.fetchall()]
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
+
+
+def cpu_per_frame(args: argparse.Namespace, results: list[dict]) -> dict[str, float | None]:
+    """Microseconds of CPU per acknowledged frame, per component (the portable figure: it does
+    not depend on how much of the machine other work left to the benchmark)."""
+    import re
+
+    acked = max(sum(r["acked"] for r in results), 1)
+    frames = loop = writer = 0.0
+    for i in range(args.servers):
+        text = (Path(args.tmp) / f"ingest{i}.log").read_text(errors="replace")
+        m = re.search(r"serving (\d+) frames: event loop (\d+) us/frame, writer (\d+) us/frame", text)
+        if m:
+            n = int(m.group(1))
+            frames += n
+            loop += n * int(m.group(2))
+            writer += n * int(m.group(3))
+    return {
+        "generator": round(sum(r["cpu"] for r in results) / acked * 1e6),
+        "server_event_loop": round(loop / frames) if frames else None,
+        "server_writer": round(writer / frames) if frames else None,
+        "postgresql_backends": round(args.pg_cpu / acked * 1e6) if getattr(args, "pg_cpu", None) else None,
+    }
 
 
 def report(args: argparse.Namespace, results: list[dict], usage: resource.struct_rusage) -> None:
@@ -357,7 +403,8 @@ def report(args: argparse.Namespace, results: list[dict], usage: resource.struct
             "acked_per_s_mean": round(sum(per_second[: int(args.duration)]) / args.duration),
             "acked_per_s_10s_windows": [round(sum(per_second[i:i + 10]) / 10) for i in range(0, int(args.duration), 10)],
             "generator_cpu_s": round(sum(r["cpu"] for r in results), 1),
-            "children_cpu_s": round(usage.ru_utime + usage.ru_stime, 1)}, indent=1))
+            "children_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "cpu_us_per_frame": cpu_per_frame(args, results)}, indent=1))
         return
     from django.db import connection
 
@@ -391,6 +438,8 @@ def report(args: argparse.Namespace, results: list[dict], usage: resource.struct
         "readings": readings, "readings_distinct": distinct, "db_size": size,
         "generator_cpu_s": round(sum(r["cpu"] for r in results), 1),
         "children_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "cpu_us_per_frame": cpu_per_frame(args, results),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
     print(json.dumps(out, indent=1))
 

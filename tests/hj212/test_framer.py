@@ -55,14 +55,36 @@ def test_several_frames_in_one_read() -> None:
     assert frames(feed_all(StreamFramer(), [A + B + C])) == [A, B, C]
 
 
-def test_junk_between_frames_is_skipped_and_counted() -> None:
+def garbage(results: list[DecodeResult]) -> list[bytes]:
+    return [r.raw for r in results if isinstance(r, DecodeError) and r.code is ErrorCode.GARBAGE]
+
+
+def test_junk_between_frames_is_reported_with_its_bytes_in_stream_order() -> None:
     framer = StreamFramer()
     out = feed_all(
         framer, [b"\x00\xff garbage #", A, b"##test1391\r\n", b"\r\n", B, b"#", C, b"tail"]
     )
     assert frames(out) == [A, B, C]
-    assert all(r.ok for r in out)
+    # Data a device sent is stored or rejected, never dropped: each run of junk comes out as
+    # one garbage error with its bytes, where it was in the stream.
+    assert [r.raw for r in out] == [b"\x00\xff garbage #", A, b"##test1391\r\n\r\n", B, b"#", C, b"tail"]
     assert framer.stats.junk_bytes == len(b"\x00\xff garbage #") + 12 + 2 + 1 + 4
+
+
+def test_whitespace_between_frames_is_only_counted() -> None:
+    framer = StreamFramer()
+    out = feed_all(framer, [b"\r\n", A, b"\r\n\r\n  \t", B, b"\n"])
+    assert [r.raw for r in out] == [A, B]
+    assert framer.stats.junk_bytes == 2 + 7 + 1
+
+
+def test_short_junk_split_across_reads_is_reported_once_whole() -> None:
+    framer = StreamFramer()
+    out = framer.feed(A + b"x1")
+    out += framer.feed(b"y2")
+    assert garbage(out) == []  # the run may go on
+    out += framer.feed(b"z3" + B)
+    assert garbage(out) == [b"x1y2z3"] and frames(out) == [A, B]
 
 
 def test_header_split_across_reads_after_junk() -> None:
@@ -120,6 +142,7 @@ def test_junk_glued_after_a_frame_without_crlf() -> None:
     framer = StreamFramer()
     out = feed_all(framer, [A[:-2] + b"JUNK" + B])
     assert frames(out) == [A[:-2], B]
+    assert garbage(out) == [b"JUNK"]
     assert framer.stats.junk_bytes == 4
 
 

@@ -267,3 +267,11 @@ def test_batch_path_copy_text_holds_the_frame_path_readings():
             assert [None if v == "\\N" else Decimal(v) for v in g[4:13]] == [
                 None if v == "\\N" else Decimal(v) for v in w[4:13]]
     assert fast >= 8
+
+
+def test_a_registered_frame_whose_header_cannot_be_echoed_is_stored_without_reply():
+    segment = b"QN=20261128100000009;ST=31;CN=2011;PW=123456;MN=3101,07;Flag=5;CP=&&DataTime=20261128100000;a21026-Rtd=1&&"
+    raw = b"##%04d%s%04X\r\n" % (len(segment), segment, hj212.crc16(segment))
+    [o] = run(raw, points={"3101,07": PointInfo(3, PW, True)})
+    assert (o.frame.status, o.frame.point_id, o.reply) == ("stored", 3, None)
+    assert [(r.code, r.values) for r in o.readings] == [("a21026", {"rtd": Decimal("1")})]

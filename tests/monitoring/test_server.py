@@ -125,6 +125,48 @@ def test_connections_per_address_are_capped():
     run(main())
 
 
+def test_junk_between_frames_is_recorded_with_its_bytes():
+    async def main():
+        server, store = fake_server()
+        async with running(server):
+            reader, writer = await connect(server)
+            writer.write(upload(1) + b"\x00NOISE\r\n" + upload(2) + b"\r\n\r\n" + upload(3))
+            assert [qn_of(line)[-3:] for line in await read_lines(reader, 3)] == ["001", "002", "003"]
+            writer.close()
+            await wait_for(lambda: len(store.outcomes) == 4)
+        junk = [o.frame for o in store.outcomes if o.frame.reason == "garbage"]
+        assert [(f.status, f.raw, f.raw_size) for f in junk] == [("rejected", b"\x00NOISE\r\n", 8)]
+
+    run(main())
+
+
+def test_a_frame_whose_header_cannot_be_echoed_is_stored_and_the_server_goes_on():
+    # The lenient decoder accepts a comma in MN; the encoder refuses to put one in a reply.
+    segment = b"QN=20261128100000009;ST=31;CN=2011;PW=123456;MN=3101,07;Flag=5;CP=&&DataTime=20261128100000;a21026-Rtd=1&&"
+    odd = b"##%04d%s%04X\r\n" % (len(segment), segment, hj212.crc16(segment))
+    frame = hj212.decode_frame(odd)
+    assert frame.ok
+    try:
+        hj212.build_data_ack(frame)
+        raise AssertionError("build_data_ack accepted the frame: this test no longer tests anything")
+    except hj212.EncodeError:
+        pass
+
+    async def main():
+        server, store = fake_server()
+        async with running(server):
+            reader, writer = await connect(server)
+            writer.write(odd + upload(1))
+            [line] = await read_lines(reader, 1)
+            assert qn_of(line) == "20261128100000001"
+            writer.close()
+            await wait_for(lambda: len(store.outcomes) == 2)
+        kept = next(o for o in store.outcomes if o.frame.raw == odd)
+        assert kept.frame.status == "quarantined" and kept.reply is None
+
+    run(main())
+
+
 def test_a_connection_that_only_sends_junk_is_closed_and_its_junk_recorded():
     async def main():
         server, store = fake_server(junk_budget=4096, max_junk=1024)
@@ -176,7 +218,7 @@ def test_oversized_frames_are_rejected_and_the_connection_goes_on():
     run(main())
 
 
-def test_stream_end_keeps_a_truncated_frame_and_counts_short_junk():
+def test_stream_end_keeps_a_truncated_frame_and_short_junk():
     async def main():
         server, store = fake_server()
         async with running(server):
@@ -188,7 +230,7 @@ def test_stream_end_keeps_a_truncated_frame_and_counts_short_junk():
         reasons = sorted(o.frame.reason for o in store.outcomes)
         assert reasons == ["", "garbage", "truncated"]
         junk = next(o for o in store.outcomes if o.frame.reason == "garbage")
-        assert junk.frame.raw_size == 5  # counted (the framer does not hand these bytes out)
+        assert junk.frame.raw == b"hello" and junk.frame.raw_size == 5
         truncated = next(o for o in store.outcomes if o.frame.reason == "truncated")
         assert truncated.frame.raw == upload(2)[:30]
 

@@ -6,8 +6,11 @@ gets back a list of results.  One ``StreamFramer`` per connection.
 How a frame is delimited (reference §1 "practical framing rules"):
 
 - a frame starts at a *header*: ``##`` followed by 4 ASCII digits (``##test`` is not one); bytes
-  before it are junk, counted, and reported as ``garbage`` only once more than ``max_junk`` of
-  them have piled up (the caller may then drop the connection);
+  before it are junk: counted, and reported as a ``garbage`` error carrying those bytes when the
+  run of junk ends (at the next header or at ``close``), or in pieces of ``max_junk + 1`` bytes
+  while it goes on (the caller may then drop the connection).  Nothing a device sent is dropped
+  unreported, except runs of pure whitespace (CR, LF, space, tab) between frames, which are only
+  counted: loggers pad with blank lines, and that is not data;
 - it ends at the first CR LF after the header, or just before the next header if that comes
   first (a sender that omits CR LF); the length field is *not* trusted to find the end, because
   real captures contain wrong lengths with correct CRCs (and the CRC then decides);
@@ -34,6 +37,7 @@ __all__ = ["FramerStats", "StreamFramer"]
 
 _HEADER: Final = re.compile(rb"##[0-9]{4}")
 _HEADER_PREFIX_MAX: Final = 5  # bytes kept back when no header is seen: "##ddd" may continue
+_WHITESPACE: Final = b" \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,7 @@ class StreamFramer:
                 self._add_junk(bytes(buf), out)
             else:
                 self._add_junk(bytes(buf[: match.start()]), out)
+                self._flush_junk(out)
                 candidate = bytes(buf[match.start() :])
                 declared = int(candidate[2:6])
                 if len(candidate) < declared + 10:
@@ -115,6 +120,7 @@ class StreamFramer:
                 else:
                     self._emit(self._decode_candidate(candidate), out)
             buf.clear()
+        self._flush_junk(out)
         return out
 
     # -- internals -------------------------------------------------------------------------
@@ -154,6 +160,15 @@ class StreamFramer:
         self._junk.clear()
         self._junk_run = 0
 
+    def _flush_junk(self, out: list[DecodeResult]) -> None:
+        """The run of junk ended: report what is left of it, unless it is only whitespace."""
+        junk = bytes(self._junk)
+        if junk.strip(_WHITESPACE):
+            self._emit(
+                DecodeError(ErrorCode.GARBAGE, 0, f"{len(junk)} bytes that are not a frame", junk), out
+            )
+        self._end_junk_run()
+
     def _decode_candidate(self, candidate: bytes) -> DecodeResult:
         result = decode_frame(candidate, strict=self.strict)
         if result.ok or self.strict:
@@ -180,6 +195,7 @@ class StreamFramer:
                 break
             start = match.start()
             self._add_junk(bytes(buf[pos:start]), out)
+            self._flush_junk(out)
             # Resume where the previous feed stopped looking (a frame arriving in many pieces
             # must not be rescanned from its start each time).
             seen = start + 6
