@@ -310,12 +310,24 @@ def _upsert_states(cur: Any, states: dict[int, dict[str, Any]], *, greatest: str
         rows.append((pid, _adapt_dt(s["last_frame_at"]), _adapt_dt(s["last_data_time"]), s["last_cn"],
                      s["last_peer"], s["node"], s["last_status_cn"], _adapt_dt(s["last_status_at"]),
                      None if s["last_status"] is None else json.dumps(s["last_status"], ensure_ascii=False)))
+    if connection.vendor == "postgresql":
+        # One statement for the whole batch (arrays unnested), not one per point: a state row
+        # per point every few seconds is hundreds of rows a second at district scale.
+        columns = list(zip(*rows, strict=True))
+        source = ("SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[], "
+                  "%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::jsonb[])")
+        params: list[Any] = [list(c) for c in columns]
+        execute = cur.execute
+    else:
+        source = "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        params = rows
+        execute = cur.executemany
     newer = "EXCLUDED.last_frame_at >= d.last_frame_at"
     status_newer = ("EXCLUDED.last_status_at IS NOT NULL AND "
                     "(d.last_status_at IS NULL OR EXCLUDED.last_status_at >= d.last_status_at)")
-    cur.executemany(
+    execute(
         "INSERT INTO monitoring_devicestate AS d (point_id, last_frame_at, last_data_time, last_cn, last_peer, "  # noqa: S608
-        "node, last_status_cn, last_status_at, last_status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        f"node, last_status_cn, last_status_at, last_status) {source} "
         f"ON CONFLICT (point_id) DO UPDATE SET "
         f"last_frame_at = {greatest}(d.last_frame_at, EXCLUDED.last_frame_at), "
         f"last_data_time = CASE WHEN {newer} AND EXCLUDED.last_data_time IS NOT NULL "
@@ -326,7 +338,7 @@ def _upsert_states(cur: Any, states: dict[int, dict[str, Any]], *, greatest: str
         f"last_status_cn = CASE WHEN {status_newer} THEN EXCLUDED.last_status_cn ELSE d.last_status_cn END, "
         f"last_status = CASE WHEN {status_newer} THEN EXCLUDED.last_status ELSE d.last_status END, "
         f"last_status_at = CASE WHEN {status_newer} THEN EXCLUDED.last_status_at ELSE d.last_status_at END",
-        rows,
+        params,
     )
 
 
