@@ -198,6 +198,8 @@ def null_server(args: argparse.Namespace) -> None:
     from envforce.monitoring.store import StoreResult
 
     class NullStore:
+        wants_copy_text = True  # as BatchStore on PostgreSQL
+
         def store(self, outcomes):
             return StoreResult([], 0, _Counter())
 
@@ -217,7 +219,9 @@ def null_server(args: argparse.Namespace) -> None:
         await serve(config, ready=ready, writer=Writer(config, lambda b, o: None, store=NullStore(),  # type: ignore[arg-type]
                                                        registry=Points()))  # type: ignore[arg-type]
 
-    asyncio.run(main())
+    from envforce.lib import eventloop
+
+    eventloop.run(main())
 
 
 def mn_of(i: int) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Final
 
@@ -421,7 +421,11 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
     values_all = flat.cp_values
     plain = _PLAIN_NUMBER.fullmatch
     data_cns = rules.DATA_CNS
-    times: dict[str, tuple[datetime, str] | None] = {}
+    # Per distinct DataTime text: the aware time, its COPY text and the same instant in UTC;
+    # per distinct reception time (one per read): the plausible window.  Comparing datetimes
+    # that share one tzinfo skips the time-zone arithmetic.
+    times: dict[str, tuple[datetime, str, datetime] | None] = {}
+    windows: dict[int, tuple[datetime, datetime]] = {}
     for j, i in enumerate(clean):
         header = flat.header[j]
         if header is None or flat.error[j] is not None or flat.leniencies[j]:
@@ -449,10 +453,19 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
         known = times.get(dt_raw, False)
         if known is False:
             dt = rules.device_time(hj212.parse_data_time(dt_raw), tz)
-            known = times[dt_raw] = None if dt is None or not 1970 <= dt.year <= 2200 else (dt, dt.isoformat(sep=" "))
-        if known is None or not rules.data_time_plausible(known[0], received_at):
+            known = times[dt_raw] = (None if dt is None or not 1970 <= dt.year <= 2200 else
+                                     (dt, dt.isoformat(sep=" "), dt.astimezone(UTC)))
+        if known is None:
             continue
-        data_time, dt_text = known
+        if received_at.tzinfo is UTC:  # the server's clock; anything else: the rule as written
+            window = windows.get(id(received_at))
+            if window is None:
+                window = windows[id(received_at)] = rules.data_time_window(received_at)
+            if not window[0] <= known[2] <= window[1]:
+                continue
+        elif not rules.data_time_plausible(known[0], received_at):
+            continue
+        data_time, dt_text, _ = known
         flag = header.flag
         reply = None
         if flag is not None and flag & 1:

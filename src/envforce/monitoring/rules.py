@@ -98,10 +98,16 @@ DATA_TIME_PAST = timedelta(days=366 * 5)
 DATA_TIME_FUTURE = timedelta(days=2)
 
 
+def data_time_window(now: datetime) -> tuple[datetime, datetime]:
+    """The plausible DataTime range for data received at ``now``: 5 years before to 2 days after
+    (loggers re-send old data after long outages; clocks drift a little ahead)."""
+    return now - DATA_TIME_PAST, now + DATA_TIME_FUTURE
+
+
 def data_time_plausible(data_time: datetime, now: datetime) -> bool:
-    """Within 5 years before and 2 days after reception (loggers re-send old data after long
-    outages; clocks drift a little ahead)."""
-    return now - DATA_TIME_PAST <= data_time <= now + DATA_TIME_FUTURE
+    """Is ``data_time`` within ``data_time_window(now)``?"""
+    earliest, latest = data_time_window(now)
+    return earliest <= data_time <= latest
 
 
 # --- Device state -------------------------------------------------------------------------------

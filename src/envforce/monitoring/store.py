@@ -326,7 +326,7 @@ def _upsert_states(cur: Any, states: dict[int, dict[str, Any]], *, greatest: str
     status_newer = ("EXCLUDED.last_status_at IS NOT NULL AND "
                     "(d.last_status_at IS NULL OR EXCLUDED.last_status_at >= d.last_status_at)")
     execute(
-        "INSERT INTO monitoring_devicestate AS d (point_id, last_frame_at, last_data_time, last_cn, last_peer, "  # noqa: S608
+        "INSERT INTO monitoring_devicestate AS d (point_id, last_frame_at, last_data_time, last_cn, last_peer, "
         f"node, last_status_cn, last_status_at, last_status) {source} "
         f"ON CONFLICT (point_id) DO UPDATE SET "
         f"last_frame_at = {greatest}(d.last_frame_at, EXCLUDED.last_frame_at), "
