@@ -90,3 +90,28 @@ def last_entry(event: str):
     from envforce.core.models import AuditEntry
 
     return AuditEntry.objects.filter(event=event).order_by("-seq").first()
+
+
+@pytest.fixture
+def flushable_draws(transactional_db):
+    """Transactional tests (live server) end with a flush of every table. On SQLite that is a
+    ``DELETE``, which the guard trigger refuses for committed draws (PostgreSQL truncates, which
+    row triggers do not see): empty the tables with the guard lifted, then put the guard back."""
+    yield
+    import importlib
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    migration = importlib.import_module("envforce.planning.migrations.0002_draw_guard_and_seed_rules")
+    with connection.cursor() as cursor:
+        for sql in migration.SQLITE_UNGUARD:
+            cursor.execute(sql)
+    try:
+        call_command("flush", interactive=False, verbosity=0)
+    finally:
+        with connection.cursor() as cursor:
+            for sql in migration.SQLITE_GUARD:
+                cursor.execute(sql)

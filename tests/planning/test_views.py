@@ -199,3 +199,16 @@ def test_draw_pages_queries_do_not_grow_with_targets(client_for, leader, plan, d
         c = client_for(user)
         counts = [_count_queries(c, reverse(name, args=[d.pk])) for d in (small, large)]
         assert counts[0] == counts[1] <= 16, name
+
+
+@pytest.mark.parametrize(("path", "active"), [
+    ("/planning/", "执法计划"), ("/planning/plans/3/", "执法计划"), ("/planning/estimates/", "执法计划"),
+    ("/planning/draws/", "抽查"), ("/planning/draws/7/", "抽查"),
+    ("/inspections/", "全部任务"), ("/inspections/mine/", "我的任务"), ("/credit/risk/", "信用与正面清单")])
+def test_navigation_lights_the_one_most_specific_link(rf, leader, path, active):
+    from envforce.web.context_processors import navigation
+
+    request = rf.get(path)
+    request.user = leader
+    lit = [link["label"] for link in navigation(request)["nav_links"] if link["active"]]
+    assert lit == [active]

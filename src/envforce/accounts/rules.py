@@ -19,6 +19,11 @@ class Perm(StrEnum):
     REGISTRY_EDIT = "registry.edit"  # enterprises, outlets, monitoring points, firms
     INSPECTOR_EDIT = "registry.inspector_edit"  # inspectors, conflicts of interest, departments
     CATALOGUE_EDIT = "registry.catalogue_edit"  # import and adopt enforcement-item catalogue versions
+    # Put a new dated rule set in force (rules.md §0): credit grading, positive-list criteria,
+    # risk weights, sampling ratios and plan sizing, off-site detection thresholds. The legal
+    # section's task: rules change what the bureau does, so they are kept apart from the work the
+    # rules govern (answering objections, running draws, reviewing alarms).
+    RULES_EDIT = "rules.edit"
     REGISTRY_IMPORT = "registry.import"
     REGISTRY_EXPORT = "registry.export"
     OWN_ENTERPRISE = "registry.own_enterprise"  # an enterprise user: its own unit only
@@ -28,7 +33,7 @@ class Perm(StrEnum):
     AUDIT_EXPORT = "audit.export"
     # Credit evaluation and the positive list (issue 4)
     CREDIT_VIEW = "credit.view"  # all grades with their reasons
-    CREDIT_MANAGE = "credit.manage"  # recompute, answer objections, edit rule sets
+    CREDIT_MANAGE = "credit.manage"  # record items, recompute, answer objections
     OWN_CREDIT = "credit.own"  # an enterprise: its own grade, reasons, objections
     POSITIVE_LIST_APPROVE = "credit.positive_list_approve"
     # Plans, draws and inspection tasks (issue 4)
@@ -54,7 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
                                           Perm.PLAN_EDIT, Perm.PLAN_APPROVE, Perm.DRAW_RUN, Perm.TASK_VIEW_ALL,
                                           Perm.TASK_VIEW_OWN, Perm.POSITIVE_LIST_APPROVE, Perm.CLUE_HANDLE}),
     Role.STATION: frozenset(_STAFF_READ | {Perm.REGISTRY_EDIT, Perm.ALARM_REVIEW, Perm.QUARANTINE_ASSIGN}),
-    Role.LEGAL: frozenset(_STAFF_READ | {Perm.CATALOGUE_EDIT, Perm.REGISTRY_IMPORT, Perm.CREDIT_MANAGE}),
+    Role.LEGAL: frozenset(_STAFF_READ | {Perm.CATALOGUE_EDIT, Perm.REGISTRY_IMPORT, Perm.CREDIT_MANAGE,
+                                         Perm.RULES_EDIT}),
     Role.HEAD: frozenset(_STAFF_READ | {Perm.PLAN_APPROVE, Perm.POSITIVE_LIST_APPROVE, Perm.TASK_VIEW_ALL}),
     Role.LIAISON: frozenset({Perm.REGISTRY_VIEW, Perm.PLAN_VIEW, Perm.TASK_VIEW_OWN}),
     Role.ENTERPRISE: frozenset({Perm.OWN_ENTERPRISE, Perm.OWN_CREDIT, Perm.OWN_DATA_MARK}),

@@ -543,9 +543,9 @@ def expire_listings(*, actor: Actor, on_date: dt.date | None = None) -> int:
 def replace_rule_set(kind: str, *, name: str, status: str, source: str, effective_from: dt.date,
                      definition: Any, actor: Actor) -> CreditRuleSet:
     """The legal section puts a new rule set of ``kind`` in force from ``effective_from``
-    (CREDIT_MANAGE; rules.md §0). The one in force before ends the day before; earlier
+    (RULES_EDIT; rules.md §0). The one in force before ends the day before; earlier
     evaluations keep pointing at the rules they used. Evaluations change on the next recompute."""
-    require(actor, Perm.CREDIT_MANAGE)
+    require(actor, Perm.RULES_EDIT)
     if kind not in RuleSetKind.values:
         raise DomainError(ErrorCode.INVALID, "未知的规则集类别", field="kind")
     if status not in RuleStatus.values:

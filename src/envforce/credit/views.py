@@ -336,11 +336,11 @@ class RuleSetListView(RolePermissionMixin, View):
             groups.append({"kind": kind, "label": label, "in_force": in_force, "sets": sets,
                            "json": json.dumps(in_force.definition, ensure_ascii=False, indent=2) if in_force else ""})
         return render(request, "credit/rules.html", {"groups": groups,
-                                                     "can_manage": has_perm(request.user, Perm.CREDIT_MANAGE)})
+                                                     "can_manage": has_perm(request.user, Perm.RULES_EDIT)})
 
 
 class RuleSetReplaceView(RolePermissionMixin, View):
-    required_perm = Perm.CREDIT_MANAGE
+    required_perm = Perm.RULES_EDIT
 
     def _kind(self, kind: str) -> str:
         if kind not in RuleSetKind.values:

@@ -795,8 +795,8 @@ def record_confirmed_in_credit(report: AuditReport) -> None:
 # ==== Rule sets ==============================================================================
 def add_rule_set(*, name: str, status: str, source: str, effective_from: dt.date, definition: dict[str, Any],
                  actor: Actor) -> DetectionRuleSet:
-    """The legal section dates a new rule set; the one before it ends the day before."""
-    require(actor, Perm.CATALOGUE_EDIT)
+    """The legal section (RULES_EDIT) dates a new rule set; the one before it ends the day before."""
+    require(actor, Perm.RULES_EDIT)
     problems = rules.validate_definition(definition)
     if problems:
         raise DomainError(ErrorCode.INVALID, "规则定义有误：" + "；".join(problems[:5]), field="definition",

@@ -69,8 +69,8 @@ def replace_rule_set(*, name: str, status: str, source: str, effective_from: dt.
                      actor: Actor) -> SamplingRuleSet:
     """The legal section puts a new sampling rule set in force from ``effective_from``; the one in
     force before ends the day before. Plans and draws already made keep the rules they used.
-    Requires CREDIT_MANAGE (the legal section's "edit rule sets" permission)."""
-    require(actor, Perm.CREDIT_MANAGE)
+    Requires RULES_EDIT (the legal section)."""
+    require(actor, Perm.RULES_EDIT)
     if status not in RuleStatus.values:
         raise PlanningError(ErrorCode.INVALID, "未知的效力状态", field="status")
     if not (name or "").strip():

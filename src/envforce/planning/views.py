@@ -42,7 +42,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 def _perms(user: Any) -> dict[str, bool]:
     return {"can_edit": has_perm(user, Perm.PLAN_EDIT), "can_approve": has_perm(user, Perm.PLAN_APPROVE),
-            "can_draw": has_perm(user, Perm.DRAW_RUN), "can_manage_rules": has_perm(user, Perm.CREDIT_MANAGE)}
+            "can_draw": has_perm(user, Perm.DRAW_RUN), "can_manage_rules": has_perm(user, Perm.RULES_EDIT)}
 
 
 # ---- Plans -------------------------------------------------------------------------------------------
@@ -416,7 +416,7 @@ class RuleSetListView(RolePermissionMixin, View):
 
 
 class RuleSetReplaceView(RolePermissionMixin, View):
-    required_perm = Perm.CREDIT_MANAGE
+    required_perm = Perm.RULES_EDIT
 
     def _render(self, request: HttpRequest, form: Any, status: int = 200) -> HttpResponse:
         return render(request, "planning/form.html", {"form": form, "title": "替换抽查规则集",
