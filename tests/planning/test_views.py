@@ -212,3 +212,25 @@ def test_navigation_lights_the_one_most_specific_link(rf, leader, path, active):
     request.user = leader
     lit = [link["label"] for link in navigation(request)["nav_links"] if link["active"]]
     assert lit == [active]
+
+
+def test_draw_page_speaks_chinese(client_for, leader, plan, district):
+    """Risk bands, grades, team groups and commitment parts are labelled, not shown as codes."""
+    draw = run_draw(plan, target_size=29)
+    page = client_for(leader).get(reverse("planning:draw-detail", args=[draw.pk])).content.decode()
+    candidates = page.split('data-testid="candidates"')[1]
+    assert "中风险" in candidates  # chemicals, not evaluated: 43 (key) and 32.5 (general) points
+    assert ">medium<" not in candidates and ">low<" not in candidates and ">high<" not in candidates
+    assert "未评价" in candidates  # the fixture's enterprises have no credit evaluation yet
+    assert "执法一大队 2 名" in page.split('data-testid="team-groups"')[1].split("</dd>")[0]
+    assert "候选企业名单" in page.split('data-testid="commitment-parts"')[1]
+    assert "未评价（N）30 家" in page.split('data-testid="grade-summary"')[1].split("</dd>")[0]
+
+
+def test_plan_page_warns_when_the_target_exceeds_the_capacity(client_for, leader, annual_plan, district):
+    plan = services.create_monthly_plan(brigade=district.brigade, year=2026, month=12, actor=TEST_ACTOR)
+    c = client_for(leader)
+    assert 'data-testid="over-capacity"' not in c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
+    services.update_monthly_plan(plan.pk, values={}, target_count=plan.capacity + 1, actor=TEST_ACTOR)
+    page = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
+    assert 'data-testid="over-capacity"' in page and f"超过可承担数 {plan.capacity} 家" in page

@@ -62,6 +62,14 @@ def rule_set_in_force(kind: str, on_date: dt.date | None = None) -> CreditRuleSe
             .order_by("-effective_from", "-id").first())
 
 
+def grade_labels(on_date: dt.date | None = None) -> dict[str, str]:
+    """Chinese label of every grade code: the scale in force on ``on_date``, the seeded scale for
+    codes an earlier rule set used, and 未评价 for "N" (one query)."""
+    rule_set = rule_set_in_force(RuleSetKind.ENTERPRISE, on_date)
+    scale = rules.scale_of(rule_set.definition) if rule_set else []
+    return {**rules.GRADE_LABELS, **dict(scale)}
+
+
 def risk_model(on_date: dt.date | None = None) -> rules.RiskModel:
     rule_set = rule_set_in_force(RuleSetKind.RISK, on_date)
     return rules.RiskModel(rule_set.definition if rule_set else rules.SEED_RISK_RULES)

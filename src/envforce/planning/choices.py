@@ -43,3 +43,24 @@ class RuleStatus(models.TextChoices):
     LAW = "law", "法定"
     PROVISIONAL = "provisional", "暂行（待局正式规则替换）"
     BUREAU = "bureau", "局规定"
+
+
+class RiskBand(models.TextChoices):
+    """The seeded risk bands of the sampling rules (a replacement rule set may name others,
+    shown as written)."""
+
+    HIGH = "high", "高风险"
+    MEDIUM = "medium", "中风险"
+    LOW = "low", "低风险"
+
+
+# The parts of a draw's commitment (docs/planning.md "Commitment"); the verifier's findings use
+# the same keys, so the page shows both.
+COMMITMENT_PARTS = {
+    "draw": "抽取说明（编号、期间、范围）",
+    "rules": "抽查规则",
+    "candidates": "候选企业名单",
+    "inspectors": "执法人员名单（含回避）",
+    "public_value_source": "公开随机值来源",
+    "secret_sha256": "秘密种子的哈希",
+}

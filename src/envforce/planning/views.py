@@ -21,9 +21,10 @@ from envforce.accounts.rules import Perm
 from envforce.core.errors import DomainError
 from envforce.core.permissions import RolePermissionMixin, has_perm
 from envforce.core.selectors import history_of
+from envforce.credit.selectors import grade_labels
 from envforce.lib import draw as engine
 from envforce.planning import exports, forms, rules, selectors, services
-from envforce.planning.choices import DrawKind, DrawState, PlanState
+from envforce.planning.choices import COMMITMENT_PARTS, DrawKind, DrawState, PlanState, RiskBand
 from envforce.planning.models import AnnualPlan, Draw, MonthlyPlan
 from envforce.registry.choices import SupervisionClass
 from envforce.registry.models import Department
@@ -128,8 +129,10 @@ def _annual_context(plan: AnnualPlan, public: bool = False) -> dict[str, Any]:
 
 class AnnualPlanActionView(RolePermissionMixin, View):
     required_any = (Perm.PLAN_EDIT, Perm.PLAN_APPROVE)
-    actions: dict[str, tuple[Callable[..., Any], str]] = {"approve": (services.approve_annual_plan, "已审批"), "publish": (services.publish_annual_plan, "已公开"),
-               "close": (services.close_annual_plan, "已结束并公开结果")}
+    actions: dict[str, tuple[Callable[..., Any], str]] = {
+        "approve": (services.approve_annual_plan, "年度计划已审批"),
+        "publish": (services.publish_annual_plan, "年度计划已公开，公众可在公开页面查看"),
+        "close": (services.close_annual_plan, "年度计划已结束，执行结果已公开")}
 
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action not in self.actions:
@@ -229,9 +232,11 @@ class MonthlyPlanEditView(RolePermissionMixin, View):
 
 class PlanActionView(RolePermissionMixin, View):
     required_any = (Perm.PLAN_EDIT, Perm.PLAN_APPROVE)
-    actions: dict[str, tuple[Callable[..., Any], str]] = {"approve": (services.approve_monthly_plan, "已审批"), "reopen": (services.reopen_monthly_plan, "已退回修改"),
-               "publish": (services.publish_monthly_plan, "已公开"),
-               "close": (services.close_monthly_plan, "已结束并公开执行结果")}
+    actions: dict[str, tuple[Callable[..., Any], str]] = {
+        "approve": (services.approve_monthly_plan, "月度计划已审批，可以组织抽取"),
+        "reopen": (services.reopen_monthly_plan, "月度计划已退回修改"),
+        "publish": (services.publish_monthly_plan, "月度计划已公开，公众可在公开页面查看"),
+        "close": (services.close_monthly_plan, "月度计划已结束，执行结果已公开")}
 
     def post(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action not in self.actions:
@@ -329,10 +334,18 @@ class DrawListView(RolePermissionMixin, ListView):
 def _draw_context(draw: Draw) -> dict[str, Any]:
     rows = selectors.selection_rows(draw) if draw.drawn_at else []
     results = draw.results or {}
+    about = draw.committed.get("draw", {})
+    departments = {d["code"]: d["name"] for d in [about.get("brigade", {}), *about.get("joint_departments", [])]
+                   if "code" in d}
+    rules_doc = draw.committed.get("rules", {})
+    teams = [{"department": "任意部门" if g["department"] == "*" else departments.get(g["department"], g["department"]),
+              "size": g["size"]} for g in rules_doc.get("team", [])]
+    hashes = engine.part_hashes(draw.committed)
     return {"draw": draw, "rows": rows, "results": results, "strata": results.get("strata", []),
-            "summary": selectors.frozen_summary(draw), "rules_doc": draw.committed.get("rules", {}),
-            "parts": engine.part_hashes(draw.committed), "revealed": selectors.results_revealed(draw),
-            "class_labels": CLASS_LABELS}
+            "summary": selectors.frozen_summary(draw), "rules_doc": rules_doc, "teams": teams,
+            "parts": [(COMMITMENT_PARTS.get(p, p), p, h) for p, h in hashes.items()],
+            "revealed": selectors.results_revealed(draw), "class_labels": CLASS_LABELS,
+            "band_labels": dict(RiskBand.choices), "grade_labels": grade_labels()}
 
 
 class DrawDetailView(RolePermissionMixin, View):
