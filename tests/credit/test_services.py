@@ -322,6 +322,25 @@ def test_violation_or_exceedance_removes_at_once_with_the_reason(listed, kind):
     assert entry.target_id == str(listed.pk) and "自动移出正面清单" in entry.summary
 
 
+def test_another_app_records_on_behalf_of_the_person_who_decided(listed, station):
+    """A system actor writes; the person whose decision proves the item is named in every entry."""
+    services.record_event(listed.enterprise, "exceedance_confirmed", days_ago(1), "offsite.auditreport:3",
+                          actor=ACTOR, on_behalf_of=station)
+    recorded, removed = last_entry("credit.event_recorded"), last_entry("credit.positive_list_removed")
+    for entry in (recorded, removed):
+        assert entry.actor_id is None and entry.actor_label == ACTOR.label
+        assert json.loads(entry.after)["on_behalf_of"]["actor_id"] == station.pk
+    assert "依据 station 的决定" in recorded.summary
+
+
+def test_only_a_system_actor_names_someone_else(evaluated, legal, station):
+    before = state_counts()
+    with pytest.raises(DomainError) as exc:
+        services.record_event(evaluated, "complaint_upheld", days_ago(1), "outreach.complaint:1", actor=legal,
+                              on_behalf_of=station)
+    assert exc.value.field == "on_behalf_of" and state_counts() == before
+
+
 def test_other_events_do_not_remove(listed):
     services.record_event(listed.enterprise, "complaint_upheld", days_ago(1), "outreach.complaint:1", actor=ACTOR)
     listed.refresh_from_db()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -179,6 +180,10 @@ def test_confirmed_exceedance_recorded_in_credit(episode, station, enterprise):
     report = services.issue_audit_report(episode.pk, judgement=JUDGEMENT, actor=station)
     event = CreditRecordEvent.objects.get(enterprise=enterprise)
     assert event.kind == "exceedance_confirmed" and event.source_ref == f"offsite.auditreport:{report.pk}"
+    # Written by the off-site system actor, on behalf of the reviewer whose report proves it.
+    entry = AuditEntry.objects.get(event="credit.event_recorded", target_id=str(event.pk))
+    assert entry.actor_id is None and entry.actor_label == services.OFFSITE.label
+    assert json.loads(entry.after)["on_behalf_of"]["actor_id"] == station.pk and "station" in entry.summary
 
 
 def test_report_needs_a_judgement_and_changes_nothing_when_refused(episode, station):

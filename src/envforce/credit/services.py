@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from envforce.accounts.rules import Perm
 from envforce.core import calendar
-from envforce.core.actors import Actor, SystemActor
+from envforce.core.actors import Actor, SystemActor, actor_fields
 from envforce.core.errors import DomainError, ErrorCode
 from envforce.core.permissions import has_any, require
 from envforce.core.services import record, validation_error_to_domain
@@ -212,7 +212,7 @@ def recompute_all(*, actor: Actor, as_of: dt.date | None = None, only_missing: b
 
 # ---- The record ------------------------------------------------------------------------------------------
 def _remove_listing(entry: PositiveListEntry, *, decision: rules.RemovalDecision, removed_on: dt.date,
-                    source_ref: str, actor: Actor) -> PositiveListEntry:
+                    source_ref: str, actor: Actor, cause: dict[str, Any] | None = None) -> PositiveListEntry:
     before = {"state": entry.state}
     entry.state = ListingState.REMOVED
     entry.removed_on = removed_on
@@ -223,22 +223,25 @@ def _remove_listing(entry: PositiveListEntry, *, decision: rules.RemovalDecision
     record("credit.positive_list_removed", actor=actor, target=entry,
            summary=f"自动移出正面清单：{entry.enterprise}（{decision.reason}）"[:300],
            before=before, after={"state": entry.state, "removed_on": removed_on, "reason": entry.removal_reason,
-                                 "source_ref": entry.removal_source_ref, "barred_until": entry.barred_until})
+                                 "source_ref": entry.removal_source_ref, "barred_until": entry.barred_until,
+                                 "on_behalf_of": cause})
     return entry
 
 
-def _withdraw_candidate(entry: PositiveListEntry, *, reason: str, actor: Actor) -> None:
+def _withdraw_candidate(entry: PositiveListEntry, *, reason: str, actor: Actor,
+                        cause: dict[str, Any] | None = None) -> None:
     entry.state = ListingState.REJECTED
     entry.decision_note = reason[:500]
     entry.decided_at = timezone.now()
     entry.save(update_fields=["state", "decision_note", "decided_at"])
     record("credit.positive_list_candidate_withdrawn", actor=actor, target=entry,
            summary=f"撤销正面清单提名：{entry.enterprise}（{reason}）"[:300],
-           before={"state": ListingState.PROPOSED}, after={"state": entry.state, "note": entry.decision_note})
+           before={"state": ListingState.PROPOSED}, after={"state": entry.state, "note": entry.decision_note,
+                                                           "on_behalf_of": cause})
 
 
 def _apply_removal_rules(enterprise: Enterprise, kind: str, occurred_on: dt.date, source_ref: str,
-                         actor: Actor) -> PositiveListEntry | None:
+                         actor: Actor, cause: dict[str, Any] | None = None) -> PositiveListEntry | None:
     criteria = selectors.rule_set_in_force(RuleSetKind.POSITIVE_LIST, _today())
     definition = criteria.definition if criteria else rules.SEED_POSITIVE_LIST_RULES
     decision = rules.removal_for_event(kind, occurred_on, definition)
@@ -250,9 +253,10 @@ def _apply_removal_rules(enterprise: Enterprise, kind: str, occurred_on: dt.date
         if entry.state == ListingState.LISTED:
             if entry.valid_to is not None and entry.valid_to < _today():
                 continue  # already past its validity: expire_listings marks it, nothing to remove
-            removed = _remove_listing(entry, decision=decision, removed_on=_today(), source_ref=source_ref, actor=actor)
+            removed = _remove_listing(entry, decision=decision, removed_on=_today(), source_ref=source_ref, actor=actor,
+                                      cause=cause)
         else:
-            _withdraw_candidate(entry, reason=decision.reason, actor=actor)
+            _withdraw_candidate(entry, reason=decision.reason, actor=actor, cause=cause)
     if removed is None and decision.barred_until:
         # A serious violation bars re-entry even when the enterprise was not listed: keep the bar
         # on its latest entry, if any, so that propose_candidates sees it.
@@ -264,11 +268,20 @@ def _apply_removal_rules(enterprise: Enterprise, kind: str, occurred_on: dt.date
 
 
 def record_event(subject: Subject, kind: str, occurred_on: dt.date, source_ref: str, *, actor: Actor,
-                 note: str = "") -> CreditRecordEvent:
-    """Add an item to an enterprise's or a firm's record (CREDIT_MANAGE; other apps call it as
-    their system actor). Recomputes the subject's evaluation in the same transaction and, for
-    an enterprise, removes it from the positive list when the item is a removal ground."""
+                 note: str = "", on_behalf_of: Any = None) -> CreditRecordEvent:
+    """Add an item to an enterprise's or a firm's record (CREDIT_MANAGE). Recomputes the
+    subject's evaluation in the same transaction and, for an enterprise, removes it from the
+    positive list when the item is a removal ground.
+
+    Other apps (off-site supervision, later cases and penalties) call it as their named system
+    actor, passing in ``on_behalf_of`` the person whose decision proves the item (the reviewer
+    who issued the audit report, the officer who closed the case): the audit entries then name
+    both the app that wrote and the person it answers for. Only a system actor may name
+    someone else."""
     require(actor, Perm.CREDIT_MANAGE)
+    if on_behalf_of is not None and not isinstance(actor, SystemActor):
+        raise DomainError(ErrorCode.INVALID, "只有系统操作可以注明代为记录的人员", field="on_behalf_of")
+    cause = actor_fields(on_behalf_of) if on_behalf_of is not None else None
     subject_kind = _subject_kind(subject)
     allowed = rules.ENTERPRISE_EVENT_KINDS if subject_kind == RuleSetKind.ENTERPRISE else rules.FIRM_EVENT_KINDS
     if kind not in allowed:
@@ -286,13 +299,14 @@ def record_event(subject: Subject, kind: str, occurred_on: dt.date, source_ref: 
     with transaction.atomic():
         event.save(force_insert=True)
         evaluation, previous, _changed = _evaluate_subject(subject, _today())
+        because = f"，依据 {cause['actor_label']} 的决定" if cause else ""
         record("credit.event_recorded", actor=actor, target=event,
-               summary=f"记录信用事项：{subject}，{EventKind(kind).label}（{occurred_on}）"[:300],
+               summary=f"记录信用事项：{subject}，{EventKind(kind).label}（{occurred_on}）{because}"[:300],
                after={"subject": str(subject), "kind": kind, "occurred_on": occurred_on, "source_ref": event.source_ref,
-                      "note": note, "evaluation_before": _evaluation_summary(previous),
+                      "note": note, "on_behalf_of": cause, "evaluation_before": _evaluation_summary(previous),
                       "evaluation_after": _evaluation_summary(evaluation)})
         if isinstance(subject, Enterprise):
-            _apply_removal_rules(subject, kind, occurred_on, event.source_ref, actor)
+            _apply_removal_rules(subject, kind, occurred_on, event.source_ref, actor, cause)
     return event
 
 

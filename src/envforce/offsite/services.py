@@ -37,6 +37,7 @@ from envforce.core.actors import Actor, SystemActor
 from envforce.core.errors import DomainError, ErrorCode
 from envforce.core.permissions import require
 from envforce.core.services import record, snapshot, validation_error_to_domain
+from envforce.credit import services as credit_services
 from envforce.monitoring.models import Frame
 from envforce.offsite import documents, rules, selectors
 from envforce.offsite.choices import AlarmClass, EpisodeState, MarkState, ReportKind, RunMode
@@ -776,20 +777,13 @@ def _build_report(ep: Episode, judgement: str, actor: Actor, now: dt.datetime, r
 
 
 def record_confirmed_in_credit(report: AuditReport) -> None:
-    """Integration with the credit record: a confirmed exceedance (or confirmed abnormal data)
-    becomes an item of the enterprise's credit record, through ``credit.services.record_event``
-    when that function exists (the credit app is built separately)."""
-    try:
-        from envforce.credit import services as credit_services
-    except ImportError:
-        return
-    record_event = getattr(credit_services, "record_event", None)
-    if record_event is None:
-        return
+    """A confirmed exceedance (or confirmed abnormal data) becomes an item of the enterprise's
+    credit record. Written by the off-site supervision's system actor, on behalf of the reviewer
+    whose audit report proves it, so that the credit entries name both."""
     kind = "exceedance_confirmed" if report.kind == ReportKind.EXCEEDANCE else "abnormal_data_confirmed"
     occurred = min(timezone.localdate(report.period_start), timezone.localdate())
-    record_event(report.enterprise, kind, occurred, f"offsite.auditreport:{report.pk}", actor=OFFSITE,
-                 note=f"{report.number}")
+    credit_services.record_event(report.enterprise, kind, occurred, f"offsite.auditreport:{report.pk}", actor=OFFSITE,
+                                 note=f"{report.number}", on_behalf_of=report.reviewer)
 
 
 # ==== Rule sets ==============================================================================
