@@ -83,12 +83,9 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     table = page.inner_text("[data-testid=credit-table]")
     assert bureau.enterprises[3].name in table and "一般" in table
     _click_and_wait(page, "main a:text-is('正面清单')")
-    page.screenshot(path="/tmp/shots/01.png", full_page=True)
     _click_and_wait(page, "button:has-text('按条件自动提名')")
-    page.screenshot(path="/tmp/shots/02.png", full_page=True)
     assert enterprise.name in page.inner_text("[data-testid=positive-list-table]")
     _click_and_wait(page, "[data-testid=positive-list-table] button:has-text('批准')")
-    page.screenshot(path="/tmp/shots/03.png", full_page=True)
     page.click("a.nav-link:has-text('在列')")
     page.wait_for_selector(f"[data-testid=positive-list-table] >> text={enterprise.name}")
 
@@ -96,32 +93,24 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     year, month = _next_month()
     page.click("nav >> text=执法计划")
     _click_and_wait(page, "main a:text-is('编制年度计划')")
-    page.screenshot(path="/tmp/shots/04.png", full_page=True)
     page.fill("#id_year", str(year))
     _click_and_wait(page, "main form button[type=submit]")
-    page.screenshot(path="/tmp/shots/05.png", full_page=True)
     assert "草稿" in page.inner_text("[data-testid=annual-state]")
     _click_and_wait(page, "button:has-text('审批')")
-    page.screenshot(path="/tmp/shots/06.png", full_page=True)
     _click_and_wait(page, "button:has-text('公开')")
-    page.screenshot(path="/tmp/shots/07.png", full_page=True)
     assert "已公开" in page.inner_text("[data-testid=annual-state]")
 
     page.click("nav >> text=执法计划")
     _click_and_wait(page, "main a:text-is('编制月度计划')")
-    page.screenshot(path="/tmp/shots/08.png", full_page=True)
     page.select_option("#id_brigade", label=bureau.brigade.name)
     page.fill("#id_year", str(year))
     page.fill("#id_month", str(month))
     page.fill("#id_target_count", "30")
     _click_and_wait(page, "main form button[type=submit]")
-    page.screenshot(path="/tmp/shots/09.png", full_page=True)
     assert "30 家" in page.inner_text("[data-testid=target-count]")
     assert page.is_visible("[data-testid=provisional]")  # the seeded ratios say they are provisional
     _click_and_wait(page, "[data-testid=approve]")
-    page.screenshot(path="/tmp/shots/10.png", full_page=True)
     _click_and_wait(page, "[data-testid=publish]")
-    page.screenshot(path="/tmp/shots/11.png", full_page=True)
     assert "已公开" in page.inner_text("[data-testid=plan-state]")
     with page.expect_download() as excel:
         page.click("text=导出 Excel（备案）")
@@ -131,12 +120,10 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     page.fill("#id_public_value_source", "中国福利彩票双色球第2027003期开奖号码")
     page.fill("#id_target_size", "30")
     _click_and_wait(page, "button:has-text('冻结名单')")
-    page.screenshot(path="/tmp/shots/12.png", full_page=True)
     assert "已冻结" in page.inner_text("[data-testid=draw-state]")
     candidates = page.inner_text("[data-testid=candidates]")
     assert enterprise.name in candidates  # frozen with its positive-list flag, outside the draw
     _click_and_wait(page, "[data-testid=commit]")
-    page.screenshot(path="/tmp/shots/13.png", full_page=True)
     commitment = page.inner_text("[data-testid=commitment]").strip()
     assert len(commitment) == 64
 
@@ -148,18 +135,14 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
 
     page.fill("#id_public_value", "红球 03 08 15 21 27 32 蓝球 06")
     _click_and_wait(page, "button:has-text('录入公开随机值')")
-    page.screenshot(path="/tmp/shots/14.png", full_page=True)
     _click_and_wait(page, "[data-testid=run]")
-    page.screenshot(path="/tmp/shots/15.png", full_page=True)
     selected = int(page.inner_text("[data-testid=selected-count]"))
     results = page.inner_text("[data-testid=draw-results]")
     assert selected == 29  # every operating enterprise of the brigade: the closed one and the listed one stay out
     assert enterprise.name not in results and bureau.enterprises[29].name not in results
     _click_and_wait(page, "[data-testid=publish]")
-    page.screenshot(path="/tmp/shots/16.png", full_page=True)
     assert "已公开结果" in page.inner_text("[data-testid=draw-state]")
     _click_and_wait(page, "[data-testid=issue]")
-    page.screenshot(path="/tmp/shots/17.png", full_page=True)
     assert "已派发检查任务 29 项" in _flash(page)
     draw = Draw.objects.get(commitment=commitment)
     assert InspectionTask.objects.filter(draw=draw).count() == 29
@@ -180,7 +163,6 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     assert InspectionTask.objects.filter(draw=draw, enterprise=bureau.enterprises[4]).exists()
     officer.click(f"text={own.first().number}")
     _click_and_wait(officer, "[data-testid=start]")
-    officer.screenshot(path="/tmp/shots/18.png", full_page=True)
     assert officer.inner_text("[data-testid=task-state]") == "检查中"
     assert not officer_problems, officer_problems
     officer_context.close()
@@ -188,7 +170,6 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     # --- Anyone downloads the public bundle and verifies it -----------------------------------------
     public.goto(f"{base}/planning/public/")
     _click_and_wait(public, f"[data-testid=public-draws] >> text={draw.number}")
-    public.screenshot(path="/tmp/shots/19.png", full_page=True)
     with public.expect_download() as download:
         public.click("[data-testid=bundle-link]")
     path = tmp_path / "bundle.json"
