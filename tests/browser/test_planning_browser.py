@@ -41,6 +41,12 @@ def _click_and_wait(page, selector):
         page.click(selector)
 
 
+def _nav(page, section, label):
+    """Open a section of the navigation bar and follow one of its links."""
+    page.click(f"nav .dropdown-toggle:text-is('{section}')")
+    _click_and_wait(page, f"nav .dropdown-menu a:text-is('{label}')")
+
+
 def _flash(page):
     """The messages of the page just loaded (success and errors)."""
     return " ".join(a.inner_text() for a in page.query_selector_all("main > .alert[role=alert]"))
@@ -79,7 +85,7 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     login(page, live_server, "leader", PASSWORD)
 
     # --- Credit grades and the positive list --------------------------------------------------------
-    page.click("nav >> text=信用与正面清单")
+    _nav(page, "双随机抽查", "信用与正面清单")
     table = page.inner_text("[data-testid=credit-table]")
     assert bureau.enterprises[3].name in table and "一般" in table
     _click_and_wait(page, "main a:text-is('正面清单')")
@@ -91,7 +97,7 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
 
     # --- Annual plan, then the brigade's plan for next month ----------------------------------------
     year, month = _next_month()
-    page.click("nav >> text=执法计划")
+    _nav(page, "双随机抽查", "执法计划")
     _click_and_wait(page, "main a:text-is('编制年度计划')")
     page.fill("#id_year", str(year))
     _click_and_wait(page, "main form button[type=submit]")
@@ -100,7 +106,7 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     _click_and_wait(page, "button:has-text('公开')")
     assert "已公开" in page.inner_text("[data-testid=annual-state]")
 
-    page.click("nav >> text=执法计划")
+    _nav(page, "双随机抽查", "执法计划")
     _click_and_wait(page, "main a:text-is('编制月度计划')")
     page.select_option("#id_brigade", label=bureau.brigade.name)
     page.fill("#id_year", str(year))
@@ -153,7 +159,7 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     officer = officer_context.new_page()
     officer_problems = _watch(officer)
     login(officer, live_server, "officer_a", PASSWORD)
-    officer.click("nav >> text=我的任务")
+    _nav(officer, "双随机抽查", "我的任务")
     mine = officer.inner_text("[data-testid=task-table]")
     own = InspectionTask.objects.filter(draw=draw, members__inspector=bureau.inspectors[0])
     assert own.exists()

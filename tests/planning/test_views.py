@@ -210,7 +210,7 @@ def test_navigation_lights_the_one_most_specific_link(rf, leader, path, active):
 
     request = rf.get(path)
     request.user = leader
-    lit = [link["label"] for link in navigation(request)["nav_links"] if link["active"]]
+    lit = [link.label for section in navigation(request)["nav_sections"] for link in section.links if link.active]
     assert lit == [active]
 
 
