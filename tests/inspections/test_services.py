@@ -134,3 +134,65 @@ def test_targeted_tasks_are_kept_apart_from_draws(plan):
         assert task.members.count() == 2
     with pytest.raises(InspectionError, match="已派发"):
         services.issue_targeted_tasks(targeted.pk, actor=TEST_ACTOR)
+
+
+# ---- Replacing a team member (a conflict declared after the draw, leave) ----------------------------
+def test_a_conflict_declared_after_the_draw_is_shown_and_the_member_replaced(tasks, district, leader, client_for):
+    task = tasks[0]
+    leaving = task.members.order_by("position").first().inspector
+    partner = set(task.members.values_list("inspector_id", flat=True)) - {leaving.pk}
+    registry.declare_conflict(leaving, task.enterprise, relation="kin", note="配偶入职该企业", actor=TEST_ACTOR)
+    page = client_for(leader).get(f"/inspections/tasks/{task.pk}/").content.decode()
+    assert 'data-testid="conflict-warning"' in page and leaving.name in page.split('conflict-warning')[1][:200]
+    services.replace_member(task.pk, leaving.pk, "申报回避：配偶入职该企业", actor=leader)
+    team = set(TaskInspector.objects.filter(task=task).values_list("inspector_id", flat=True))
+    newcomer = (team - partner).pop()
+    assert len(team) == 2 and leaving.pk not in team and partner <= team
+    assert newcomer in {i.pk for i in district.inspectors}  # same department (the brigade)
+    entry = last_entry("inspections.task_member_replaced")
+    assert entry.actor_id == leader.pk and entry.target_id == str(task.pk)
+    assert json.loads(entry.after)["inspector"] == newcomer and "申报回避" in entry.summary
+    assert 'data-testid="conflict-warning"' not in client_for(leader).get(
+        f"/inspections/tasks/{task.pk}/").content.decode()
+
+
+def test_the_replacement_never_has_a_conflict_and_is_the_least_loaded(tasks, district, leader):
+    task = tasks[0]
+    team = set(task.members.values_list("inspector_id", flat=True))
+    others = [i for i in district.inspectors if i.pk not in team]
+    # All but one of the other inspectors declared a conflict with this enterprise.
+    for inspector in others[:-1]:
+        registry.declare_conflict(inspector, task.enterprise, relation="shareholding", actor=TEST_ACTOR)
+    leaving = next(iter(team))
+    services.replace_member(task.pk, leaving, "请假", actor=leader)
+    assert others[-1].pk in set(TaskInspector.objects.filter(task=task).values_list("inspector_id", flat=True))
+
+
+def test_no_eligible_replacement_changes_nothing(tasks, district, leader):
+    task = tasks[0]
+    team = set(task.members.values_list("inspector_id", flat=True))
+    for inspector in district.inspectors:
+        if inspector.pk not in team:
+            registry.declare_conflict(inspector, task.enterprise, relation="other", actor=TEST_ACTOR)
+    before = (AuditEntry.objects.count(), team)
+    with pytest.raises(InspectionError, match="没有可替换的执法人员"):
+        services.replace_member(task.pk, next(iter(team)), "请假", actor=leader)
+    assert (AuditEntry.objects.count(), set(task.members.values_list("inspector_id", flat=True))) == before
+
+
+def test_only_leaders_replace_members_with_a_reason(tasks, member, leader, client_for):
+    task = tasks[0]
+    inspector = task.members.first().inspector_id
+    officer = client_for(member)  # signing in is audited: count after it
+    before = (AuditEntry.objects.count(), list(task.members.values_list("inspector_id", flat=True)))
+    with pytest.raises(PermissionDenied):
+        services.replace_member(task.pk, inspector, "请假", actor=member)
+    assert officer.post(f"/inspections/tasks/{task.pk}/replace/",
+                        {"inspector": inspector, "reason": "请假"}).status_code == 403
+    with pytest.raises(InspectionError):
+        services.replace_member(task.pk, inspector, "  ", actor=leader)
+    with pytest.raises(InspectionError):
+        services.replace_member(task.pk, 999999, "请假", actor=leader)
+    assert (AuditEntry.objects.count(), list(task.members.values_list("inspector_id", flat=True))) == before
+    client_for(leader).post(f"/inspections/tasks/{task.pk}/replace/", {"inspector": inspector, "reason": "病假"})
+    assert inspector not in set(task.members.values_list("inspector_id", flat=True))

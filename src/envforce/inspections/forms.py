@@ -18,6 +18,15 @@ class CancelTaskForm(BootstrapForm):
     reason = forms.CharField(label="取消原因", max_length=300)
 
 
+class ReplaceMemberForm(BootstrapForm):
+    inspector = forms.TypedChoiceField(label="更换的检查人员", coerce=int, choices=())
+    reason = forms.CharField(label="更换原因", max_length=200, help_text="如：申报回避（近亲属在该企业任职）、病假")
+
+    def __init__(self, *args: object, members: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["inspector"].choices = members  # type: ignore[attr-defined]
+
+
 class TaskFilterForm(forms.Form):
     state = forms.ChoiceField(required=False, choices=[("", "全部状态"), *TaskState.choices])
     kind = forms.ChoiceField(required=False, choices=[("", "全部类型"), *TaskKind.choices])

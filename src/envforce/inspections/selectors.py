@@ -169,10 +169,20 @@ def _labels(domain: str, codes: Sequence[str]) -> dict[str, str]:
     return {}
 
 
+def conflicted_members(task: InspectionTask) -> set[int]:
+    """Team members who have declared a conflict of interest with the task's enterprise: the
+    draw avoided every conflict declared before it; one declared since must be acted on."""
+    from envforce.registry.models import ConflictOfInterest
+
+    return set(ConflictOfInterest.objects.filter(enterprise_id=task.enterprise_id,
+                                                 inspector__task_memberships__task=task)
+               .values_list("inspector_id", flat=True))
+
+
 def task_actions(task: InspectionTask, user: Any) -> dict[str, bool]:
     """What the user may do with a task on its page (the services check again)."""
     member = any(m.inspector.user_id == getattr(user, "pk", None) for m in task.members.all())
     open_ = task.state in (TaskState.ASSIGNED, TaskState.IN_PROGRESS)
     return {"start": member and task.state == TaskState.ASSIGNED and has_perm(user, Perm.TASK_VIEW_OWN),
             "complete": member and open_ and has_perm(user, Perm.TASK_VIEW_OWN),
-            "cancel": open_ and has_perm(user, Perm.DRAW_RUN)}
+            "cancel": open_ and has_perm(user, Perm.DRAW_RUN), "replace": open_ and has_perm(user, Perm.DRAW_RUN)}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from envforce.accounts.rules import Perm
@@ -247,6 +248,53 @@ def _cancel(task: InspectionTask, reason: str, *, actor: Actor, now: dt.datetime
     task.save(update_fields=["state", "cancelled_at", "cancel_reason", "version"])
     record("inspections.task_cancelled", actor=actor, target=task, summary=f"取消检查任务 {task.number}：{reason}",
            before={"state": before}, after={"state": task.state, "reason": reason})
+    return task
+
+
+def replace_member(task_id: int, inspector_id: int, reason: str, *, actor: Actor) -> InspectionTask:
+    """Take an inspector off an open task (a conflict of interest declared after the draw, leave,
+    illness) and put in another of the same department, chosen the way the draw chooses: active,
+    credential valid to the end of the plan's month, no declared conflict with the target nor
+    last round's visit to it, not already on the team; the least loaded in the plan's open tasks,
+    at random among equals. The draw's published team is not touched: the task's history holds
+    the change and its reason (Administrative Penalty Law art. 43: an officer with a direct
+    interest in the case must withdraw)."""
+    require(actor, Perm.DRAW_RUN)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InspectionError(ErrorCode.INVALID, "请填写更换原因（如申报回避、请假）", field="reason")
+    with transaction.atomic():
+        task = _task_for_update(task_id)
+        if task.state not in (TaskState.ASSIGNED, TaskState.IN_PROGRESS):
+            raise InspectionError(ErrorCode.CONFLICT, f"任务当前为“{task.get_state_display()}”，不能更换检查人员")
+        member = task.members.select_related("inspector", "department").filter(inspector_id=inspector_id).first()
+        if member is None:
+            raise InspectionError(ErrorCode.INVALID, "该人员不在本任务的检查组中", field="inspector")
+        plan = task.plan
+        pool = planning_selectors.freeze_inspectors(plan, departments=[member.department],
+                                                    enterprise_ids=[task.enterprise_id])
+        team = set(task.members.values_list("inspector_id", flat=True))
+        eligible = [pk for pk, avoid in zip(pool["id"], pool["avoid"], strict=True)
+                    if pk not in team and task.enterprise_id not in avoid]
+        if not eligible:
+            raise InspectionError(ErrorCode.CONFLICT, f"{member.department.name}没有可替换的执法人员"
+                                  "（持证有效、无利害关系、非上一轮检查人员、不在本检查组）")
+        open_loads = dict(TaskInspector.objects.filter(
+            inspector_id__in=eligible, task__plan=plan, task__state__in=[TaskState.ASSIGNED, TaskState.IN_PROGRESS])
+            .order_by().values("inspector_id").annotate(n=Count("id")).values_list("inspector_id", "n"))
+        least = min(open_loads.get(pk, 0) for pk in eligible)
+        ties = [pk for pk in eligible if open_loads.get(pk, 0) == least]
+        chosen = ties[secrets.randbelow(len(ties))]
+        member.inspector_id = chosen
+        member.save(update_fields=["inspector"])
+        task.version += 1
+        task.save(update_fields=["version"])
+        name = Inspector.objects.filter(pk=chosen).values_list("name", flat=True).get()
+        record("inspections.task_member_replaced", actor=actor, target=task,
+               summary=f"更换检查人员 {task.number}：{member.inspector.name} → {name}（{reason}）"[:300],
+               before={"inspector": inspector_id, "name": member.inspector.name},
+               after={"inspector": chosen, "name": name, "reason": reason, "candidates": len(eligible),
+                      "least_loaded": len(ties)})
     return task
 
 

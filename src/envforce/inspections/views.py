@@ -75,8 +75,14 @@ class TaskDetailView(RolePermissionMixin, View):
         task = get_object_or_404(selectors.tasks_visible_to(request.user), pk=pk)
         return render(request, "inspections/task_detail.html", {
             "task": task, "actions": selectors.task_actions(task, request.user),
+            "conflicted": selectors.conflicted_members(task),
             "complete_form": forms.CompleteForm(), "cancel_form": forms.CancelTaskForm(),
+            "replace_form": forms.ReplaceMemberForm(members=_members(task)),
             "history": list(history_of("inspections.inspectiontask", str(pk))[:30])})
+
+
+def _members(task: InspectionTask) -> list[tuple[int, str]]:
+    return [(m.inspector_id, f"{m.inspector.name}（{m.department.name}）") for m in task.members.all()]
 
 
 class TaskActionView(RolePermissionMixin, View):
@@ -96,6 +102,14 @@ class TaskActionView(RolePermissionMixin, View):
                 services.complete_task(task.pk, outcome=complete.cleaned_data["outcome"],
                                        note=complete.cleaned_data["note"], actor=request.user)
                 messages.success(request, "任务已办结")
+            elif action == "replace":
+                replace = forms.ReplaceMemberForm(request.POST, members=_members(task))
+                if not replace.is_valid():
+                    messages.error(request, "请选择要更换的检查人员并填写原因")
+                    return redirect("inspections:task-detail", pk=pk)
+                services.replace_member(task.pk, replace.cleaned_data["inspector"], replace.cleaned_data["reason"],
+                                        actor=request.user)
+                messages.success(request, "已更换检查人员（随机选取同部门符合条件的人员）")
             elif action == "cancel":
                 form = forms.CancelTaskForm(request.POST)
                 if not form.is_valid():
