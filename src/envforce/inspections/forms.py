@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from envforce.accounts.forms import BootstrapForm
@@ -22,8 +24,8 @@ class ReplaceMemberForm(BootstrapForm):
     inspector = forms.TypedChoiceField(label="更换的检查人员", coerce=int, choices=())
     reason = forms.CharField(label="更换原因", max_length=200, help_text="如：申报回避（近亲属在该企业任职）、病假")
 
-    def __init__(self, *args: object, members: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["inspector"].choices = members  # type: ignore[attr-defined]
 
 
