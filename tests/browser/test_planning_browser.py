@@ -114,10 +114,12 @@ def test_leader_plans_draws_and_hands_out_tasks_that_anyone_can_verify(browser, 
     page.fill("#id_target_count", "30")
     _click_and_wait(page, "main form button[type=submit]")
     assert "30 家" in page.inner_text("[data-testid=target-count]")
+    assert page.is_visible("[data-testid=over-capacity]")  # 5 inspectors cannot do 30 this month
     assert page.is_visible("[data-testid=provisional]")  # the seeded ratios say they are provisional
     _click_and_wait(page, "[data-testid=approve]")
     _click_and_wait(page, "[data-testid=publish]")
     assert "已公开" in page.inner_text("[data-testid=plan-state]")
+    assert not page.is_visible("[data-testid=close]")  # results are published once the month is over
     with page.expect_download() as excel:
         page.click("text=导出 Excel（备案）")
     assert excel.value.path().read_bytes()[:2] == b"PK"

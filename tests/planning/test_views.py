@@ -3,10 +3,12 @@ requests change nothing), public pages without login, and pinned query counts.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from envforce.core.models import AuditEntry
 from envforce.inspections.models import InspectionTask
@@ -234,3 +236,18 @@ def test_plan_page_warns_when_the_target_exceeds_the_capacity(client_for, leader
     services.update_monthly_plan(plan.pk, values={}, target_count=plan.capacity + 1, actor=TEST_ACTOR)
     page = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
     assert 'data-testid="over-capacity"' in page and f"超过可承担数 {plan.capacity} 家" in page
+
+
+def test_results_can_be_published_only_once_the_month_is_over(client_for, leader, annual_plan, district):
+    """The page offers 结束并公开执行结果 only after the plan's month (the service refuses earlier)."""
+    c = client_for(leader)
+    pages = {}
+    for month in (1, 12):  # January 2026 is over; December 2026 is not (the fixtures' today is 2026)
+        plan = services.create_monthly_plan(brigade=district.brigade, year=2026, month=month, actor=TEST_ACTOR)
+        plan = services.approve_monthly_plan(plan.pk, actor=TEST_ACTOR)
+        plan = services.publish_monthly_plan(plan.pk, actor=TEST_ACTOR)
+        pages[month] = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
+    today = timezone.localdate()
+    assert ('data-testid="close"' in pages[1]) == (today > dt.date(2026, 1, 31))
+    assert ('data-testid="close"' in pages[12]) == (today > dt.date(2026, 12, 31))
+    assert ('月份结束后可公开执行结果' in pages[12]) == (today <= dt.date(2026, 12, 31))

@@ -108,6 +108,7 @@ class AnnualPlanDetailView(RolePermissionMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         plan = get_object_or_404(selectors.annual_plans_visible_to(request.user), pk=pk)
         return render(request, "planning/annual_detail.html", {**_annual_context(plan), **_perms(request.user),
+                                                               "year_over": timezone.localdate().year > plan.year,
                                                                "history": list(history_of("planning.annualplan", str(pk))[:30])})
 
 
@@ -195,6 +196,7 @@ class MonthlyPlanDetailView(RolePermissionMixin, View):
             "targeted_issued": {t.targeted_list_id for t in tasks if t.targeted_list_id},
             "prepare_form": forms.PrepareDrawForm(initial={"kind": DrawKind.RANDOM}),
             "targeted_form": forms.TargetedListForm(), "can_draws": plan.state in rules.PLAN_STATES_FOR_DRAWS,
+            "month_over": rules.plan_can_close(plan.period, timezone.localdate()),
             "history": list(history_of("planning.monthlyplan", str(pk))[:30]), **_perms(request.user),
         }
         return render(request, "planning/plan_detail.html", ctx)
