@@ -251,3 +251,22 @@ def test_results_can_be_published_only_once_the_month_is_over(client_for, leader
     assert ('data-testid="close"' in pages[1]) == (today > dt.date(2026, 1, 31))
     assert ('data-testid="close"' in pages[12]) == (today > dt.date(2026, 12, 31))
     assert ('月份结束后可公开执行结果' in pages[12]) == (today <= dt.date(2026, 12, 31))
+
+
+def test_plan_page_lists_the_positive_list_units_supervised_off_site(client_for, leader, plan, enterprise,
+                                                                     monitoring_point):
+    """Listed enterprises leave the on-site draws; the plan says how each is supervised instead."""
+    from envforce.credit import services as credit
+    from envforce.registry.models import MonitoringPoint
+
+    credit.recompute(enterprise, actor=TEST_ACTOR)
+    [entry] = credit.propose_candidates(actor=TEST_ACTOR)
+    credit.approve_listing(entry, actor=TEST_ACTOR)
+    c = client_for(leader)
+    page = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
+    units = page.split('data-testid="offsite-units"')[1].split("</table>")[0]
+    assert enterprise.name in units and "在线监控（" in units and "上海测试01有限公司" not in units
+    MonitoringPoint.objects.filter(pk=monitoring_point.pk).update(active=False)  # the point is taken down
+    units = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode().split(
+        'data-testid="offsite-units"')[1].split("</table>")[0]
+    assert "无在线监控" in units

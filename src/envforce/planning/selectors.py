@@ -125,6 +125,33 @@ def available_inspectors(departments: Iterable[Department], valid_on: dt.date) -
             .select_related("department").order_by("id"))
 
 
+@dataclass(frozen=True)
+class OffsiteUnit:
+    """A positive-list enterprise of a plan's scope: out of the on-site draws, supervised off-site."""
+
+    enterprise_id: int
+    name: str
+    credit_code: str
+    networked: bool
+
+
+def offsite_supervised(plan: MonthlyPlan, on_date: dt.date, limit: int = 200) -> tuple[int, list[OffsiteUnit]]:
+    """The positive-list enterprises of the plan's scope (listed on ``on_date``, not closed), which
+    the draws leave out: they are supervised off-site instead (Shanghai rule of 2021-08-25).
+    ``networked`` says whether online monitoring covers them; those without it need another
+    off-site check (documents, self-monitoring reports). Four queries; the count and the first
+    ``limit`` rows."""
+    from envforce.credit.selectors import networked_enterprise_ids, positive_list_ids
+
+    listed = positive_list_ids(on_date)
+    if not listed:
+        return 0, []
+    rows = list(scope_enterprises(plan_scope(plan)).exclude(status="closed").filter(pk__in=listed)
+                .order_by("name", "pk").values_list("pk", "name", "credit_code"))
+    networked = networked_enterprise_ids([pk for pk, _, _ in rows[:limit]])
+    return len(rows), [OffsiteUnit(pk, name, code, pk in networked) for pk, name, code in rows[:limit]]
+
+
 # ---- Freezing a draw's inputs ------------------------------------------------------------------------
 def credit_profiles(ids: Sequence[int], on_date: dt.date) -> dict[int, Any]:
     from envforce.credit.selectors import enterprise_profiles

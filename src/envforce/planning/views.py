@@ -197,6 +197,7 @@ class MonthlyPlanDetailView(RolePermissionMixin, View):
             "prepare_form": forms.PrepareDrawForm(initial={"kind": DrawKind.RANDOM}),
             "targeted_form": forms.TargetedListForm(), "can_draws": plan.state in rules.PLAN_STATES_FOR_DRAWS,
             "month_over": rules.plan_can_close(plan.period, timezone.localdate()),
+            "offsite": selectors.offsite_supervised(plan, max(plan.period.start, timezone.localdate())),
             "history": list(history_of("planning.monthlyplan", str(pk))[:30]), **_perms(request.user),
         }
         return render(request, "planning/plan_detail.html", ctx)
