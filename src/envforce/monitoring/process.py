@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
+from itertools import accumulate
+from operator import itemgetter
 from typing import Any, Final
 
 from envforce import hj212
@@ -307,6 +309,8 @@ def process_frame(
 # fit_text's fast condition: what fits NUMERIC(33, 15) exactly as sent.
 _PLAIN_NUMBER: Final = re.compile(
     rf"[+-]?0*[0-9]{{1,{rules.VALUE_INT_DIGITS}}}(?:\.[0-9]{{0,{rules.VALUE_DECIMALS}}})?")
+# Several of them, tab-separated (one regex call per frame instead of one per value).
+_PLAIN_NUMBERS: Final = re.compile(rf"(?:{_PLAIN_NUMBER.pattern}\t)*{_PLAIN_NUMBER.pattern}")
 _COLUMN_INDEX: Final = {column: i for i, column in enumerate(rules.VALUE_COLUMNS)}
 
 
@@ -317,6 +321,8 @@ class _LayoutPlan:
     data_time: int  # index of DataTime in the values
     numbers: tuple[int, ...]  # indices of values stored in value columns
     flags: tuple[int, ...]  # indices of -Flag values
+    pick_numbers: Callable[[Sequence[str]], Any]  # values -> the numbers' texts, tab-separated
+    pick_flags: Callable[[Sequence[str]], Any]  # values -> a tuple holding the flags
     readings: tuple[tuple[str, tuple[int | None, ...], int | None], ...]  # code, column -> index, flag
     template: str  # COPY text of all the frame's readings, for str.format
 
@@ -369,7 +375,15 @@ def _build_plan(layout: hj212.CpLayout) -> _LayoutPlan | None:
         flag_text = "" if flag is None else f"{{{flag}:.4}}"
         safe_code = code.replace("{", "{{").replace("}", "}}")
         lines.append(f"{{P}}\t{{C}}\t{safe_code}\t{{T}}\t{cols}\t{flag_text}\t\\N")
-    return _LayoutPlan(layout.data_time_index, tuple(numbers), tuple(flags), readings, "\n".join(lines))
+    def picker(indices: list[int]) -> Callable[[Sequence[str]], Any]:
+        if not indices:
+            return lambda values: ()
+        get = itemgetter(*indices, indices[0])  # always a tuple (one index more)
+        return lambda values: get(values)[:-1]
+
+    pick = picker(numbers)
+    return _LayoutPlan(layout.data_time_index, tuple(numbers), tuple(flags), lambda values: "\t".join(pick(values)),
+                       picker(flags), readings, "\n".join(lines))
 
 
 def process_batch(
@@ -419,7 +433,8 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
     """Fill ``out[i]`` for the frames the fast path can decide; leave the others None."""
     offsets = flat.offsets.tolist()
     values_all = flat.cp_values
-    plain = _PLAIN_NUMBER.fullmatch
+    plain = _PLAIN_NUMBERS.fullmatch
+    replies: list[tuple[Outcome, bytes]] = []
     data_cns = rules.DATA_CNS
     # Per distinct DataTime text: the aware time, its COPY text and the same instant in UTC;
     # per distinct reception time (one per read): the plausible window.  Comparing datetimes
@@ -445,8 +460,7 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
         if b"\\" in raw:  # COPY would need escapes: rare, general path
             continue
         values = values_all[offsets[j]:offsets[j + 1]]
-        if not all(map(plain, map(values.__getitem__, plan.numbers))) or not all(
-                map(values.__getitem__, plan.flags)):
+        if (plan.numbers and not plain(plan.pick_numbers(values))) or not all(plan.pick_flags(values)):
             continue
         received_at = received[i]
         dt_raw = values[plan.data_time]
@@ -472,12 +486,14 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
             qn, pw = flat.qn[j], header.pw
             if qn is None or pw is None or not _PLAIN.issuperset(qn + pw + mn):
                 continue
-            reply = hj212.wrap_segment(f"QN={qn};ST=91;CN=9014;PW={pw};MN={mn};Flag={(flag >> 2) << 2};CP=&&&&")
+            reply = f"QN={qn};ST=91;CN=9014;PW={pw};MN={mn};Flag={(flag >> 2) << 2};CP=&&&&".encode("ascii")
         row = FrameRow(
             received_at, node, peers[i], FrameStatus.STORED, "", "", mn[:64], cn[:8], (flat.qn[j] or "")[:24],
             (header.st or "")[:8], flag, data_time, raw, len(raw), "", point.id,
         )
-        outcome = Outcome(row, reply=reply)
+        outcome = Outcome(row)
+        if reply is not None:
+            replies.append((outcome, reply))
         if copy:
             outcome.copy_text = plan.template.format(*values, P=point.id, C=cn, T=dt_text)
             outcome.copy_rows = len(plan.readings)
@@ -490,6 +506,13 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
                 for code, slots, flag_at in plan.readings
             ]
         out[i] = outcome
+    if replies:
+        # The 9014 replies (``hj212.wrap_segment``'s bytes), their CRCs computed in one pass.
+        segments = [segment for _, segment in replies]
+        ends = list(accumulate(map(len, segments)))
+        crcs = hj212.crc16_ranges(b"".join(segments), [0, *ends[:-1]], ends).tolist()
+        for (outcome, segment), crc in zip(replies, crcs, strict=True):
+            outcome.reply = b"##%04d%s%04X\r\n" % (len(segment), segment, crc)
 
 
 def process_frames(
