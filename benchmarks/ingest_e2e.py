@@ -246,6 +246,7 @@ def setup(args: argparse.Namespace) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
     else:
         path = Path(args.db.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     import django
