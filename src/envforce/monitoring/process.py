@@ -404,7 +404,7 @@ def process_batch(
     COPY instead of ``ReadingRow`` objects.
     """
     n = len(results)
-    clean = [i for i in range(n) if type(results[i]) is hj212.Frame and not results[i].leniencies]
+    clean = [i for i, r in enumerate(results) if isinstance(r, hj212.Frame) and not r.leniencies]
     flat = hj212.decode_lines_flat([results[i].raw for i in clean]) if clean else None
     if callable(points):
         # Every MN of the batch, for the registry cache to look up the ones it does not know.
@@ -415,7 +415,7 @@ def process_batch(
                 if h is not None:
                     mns.add(h.mn or "")
                     in_flat[clean[j]] = True
-        mns.update(results[i].mn or "" for i in range(n) if results[i].ok and not in_flat.get(i))
+        mns.update(r.mn or "" for i, r in enumerate(results) if isinstance(r, hj212.Frame) and not in_flat.get(i))
         points = points(mns)
     out: list[Outcome | None] = [None] * n
     if flat is not None:
@@ -464,8 +464,9 @@ def _decide_flat(results: Sequence[hj212.DecodeResult], received: Sequence[datet
             continue
         received_at = received[i]
         dt_raw = values[plan.data_time]
-        known = times.get(dt_raw, False)
-        if known is False:
+        if dt_raw in times:
+            known = times[dt_raw]
+        else:
             dt = rules.device_time(hj212.parse_data_time(dt_raw), tz)
             known = times[dt_raw] = (None if dt is None or not 1970 <= dt.year <= 2200 else
                                      (dt, dt.isoformat(sep=" "), dt.astimezone(UTC)))
