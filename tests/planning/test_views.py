@@ -270,3 +270,43 @@ def test_plan_page_lists_the_positive_list_units_supervised_off_site(client_for,
     units = c.get(reverse("planning:plan-detail", args=[plan.pk])).content.decode().split(
         'data-testid="offsite-units"')[1].split("</table>")[0]
     assert "无在线监控" in units
+
+
+def test_offsite_check_tasks_for_listed_units_without_online_monitoring(client_for, leader, officer_a, plan,
+                                                                         enterprise, monitoring_point):
+    """A positive-list unit that online monitoring does not cover still gets checked in the month:
+    an off-site task (documents, self-monitoring reports), issued once, not an on-site inspection."""
+    from envforce.credit import services as credit
+    from envforce.inspections.selectors import inspected_enterprise_ids
+    from envforce.inspections.services import complete_task, start_task
+    from envforce.registry.models import MonitoringPoint
+
+    credit.recompute(enterprise, actor=TEST_ACTOR)
+    [entry] = credit.propose_candidates(actor=TEST_ACTOR)
+    credit.approve_listing(entry, actor=TEST_ACTOR)
+    url = reverse("inspections:issue-offsite", args=[plan.pk])
+    assert client_for(officer_a).post(url).status_code == 403
+    # Covered by online monitoring: nothing to issue, and the leader is told so in Chinese.
+    followed = client_for(leader).post(url, follow=True).content.decode()
+    assert "没有需要派发非现场检查任务的正面清单企业" in followed
+    assert not InspectionTask.objects.filter(kind="offsite").exists()
+
+    MonitoringPoint.objects.filter(pk=monitoring_point.pk).update(active=False)
+    page = client_for(leader).get(reverse("planning:plan-detail", args=[plan.pk])).content.decode()
+    assert 'data-testid="issue-offsite"' in page
+    followed = client_for(leader).post(url, follow=True).content.decode()
+    assert "已派发正面清单企业非现场检查任务 1 项" in followed
+    [task] = InspectionTask.objects.filter(kind="offsite")
+    assert task.enterprise_id == enterprise.pk and task.plan_id == plan.pk and task.due_date == plan.period.end
+    assert task.draw_id is None and task.inclusion_probability_ppb is None and task.members.count() >= 2
+    assert AuditEntry.objects.filter(event="inspections.task_assigned", target_id=str(task.pk)).exists()
+    tasks_table = followed.split('data-testid="plan-tasks"')[1].split("</table>")[0]
+    assert task.number in tasks_table and "<td>非现场检查</td>" in tasks_table
+    # Issued once: a second click issues nothing.
+    assert "没有需要派发" in client_for(leader).post(url, follow=True).content.decode()
+    assert InspectionTask.objects.filter(kind="offsite").count() == 1
+    # Completing it is not an on-site inspection (it must not exclude the unit from later draws).
+    start_task(task.pk, actor=TEST_ACTOR)
+    complete_task(task.pk, outcome="compliant", actor=TEST_ACTOR)
+    day = dt.datetime.now(tz=dt.UTC)
+    assert enterprise.pk not in inspected_enterprise_ids(day - dt.timedelta(days=1), day + dt.timedelta(days=1))

@@ -7,6 +7,9 @@ class TaskKind(models.TextChoices):
     RANDOM = "random", "双随机抽查"
     JOINT = "joint", "部门联合抽查"
     TARGETED = "targeted", "重点检查"
+    # Positive-list units without online monitoring: checked off-site (documents, self-monitoring
+    # reports) instead of on-site draws (Shanghai positive-list rule of 2021-08-25, rules.md §8).
+    OFFSITE = "offsite", "非现场检查"
 
 
 class TaskState(models.TextChoices):

@@ -57,7 +57,8 @@ class InspectionTask(models.Model):
             models.CheckConstraint(name="task_source_matches_kind", condition=(
                 Q(kind="targeted", draw__isnull=True, targeted_list__isnull=False, inclusion_probability_ppb__isnull=True)
                 | (Q(kind__in=["random", "joint"], draw__isnull=False, targeted_list__isnull=True,
-                     inclusion_probability_ppb__isnull=False)))),
+                     inclusion_probability_ppb__isnull=False))
+                | Q(kind="offsite", draw__isnull=True, targeted_list__isnull=True, inclusion_probability_ppb__isnull=True))),
             models.CheckConstraint(name="task_outcome_iff_completed", condition=(
                 (Q(state="completed") & ~Q(outcome="")) | (~Q(state="completed") & Q(outcome="")))),
         ]

@@ -60,8 +60,9 @@ def tasks_of_plan(plan_id: int) -> QuerySet[InspectionTask]:
 
 
 def inspected_enterprise_ids(since: dt.datetime, until: dt.datetime) -> set[int]:
-    """Enterprises actually inspected (completed with a finding) in [since, until)."""
-    return set(InspectionTask.objects.filter(
+    """Enterprises actually inspected on site (completed with a finding) in [since, until); an
+    off-site check of a positive-list unit is not an on-site inspection."""
+    return set(InspectionTask.objects.exclude(kind=TaskKind.OFFSITE).filter(
         state=TaskState.COMPLETED, outcome__in=[Outcome.COMPLIANT, Outcome.VIOLATION],
         completed_at__gte=since, completed_at__lt=until).values_list("enterprise_id", flat=True))
 

@@ -123,6 +123,47 @@ def issue_targeted_tasks(targeted_list_id: int, *, actor: Actor, at: dt.datetime
                              targeted=targeted, source=f"重点检查名单 #{targeted.pk}")
 
 
+def issue_offsite_tasks(plan_id: int, *, actor: Actor, at: dt.datetime | None = None) -> list[InspectionTask]:
+    """Off-site check tasks (非现场检查) for the positive-list units of a monthly plan's scope that
+    online monitoring does not cover: the draws leave them out, so someone must still check their
+    documents and self-monitoring reports during the month. Teams are chosen like a targeted
+    list's. Units that already have an off-site task of this plan are skipped, so the leader can
+    issue again after the list changes; with nothing left to issue it is refused."""
+    from envforce.planning.models import MonthlyPlan
+
+    require(actor, Perm.DRAW_RUN)
+    now = _now(actor, at)
+    with transaction.atomic():
+        plan = (MonthlyPlan.objects.select_for_update().select_related("brigade", "rule_set")
+                .filter(pk=plan_id).first())
+        if plan is None:
+            raise InspectionError(ErrorCode.NOT_FOUND, "月度计划不存在")
+        if plan.state not in planning_rules.PLAN_STATES_FOR_DRAWS:
+            raise InspectionError(ErrorCode.CONFLICT, "计划审批后才能派发非现场检查任务")
+        on_date = max(plan.period.start, timezone.localdate(now))
+        _, units = planning_selectors.offsite_supervised(plan, on_date, limit=1_000_000)
+        issued = InspectionTask.objects.filter(plan_id=plan.pk, kind=TaskKind.OFFSITE)
+        done = set(issued.values_list("enterprise_id", flat=True))
+        targets = [u.enterprise_id for u in units if not u.networked and u.enterprise_id not in done]
+        if not targets:
+            raise InspectionError(ErrorCode.CONFLICT, "没有需要派发非现场检查任务的正面清单企业（无在线监控的均已派发）")
+        team_size = int(plan.rule_set.definition["team_size"])
+        frozen = planning_selectors.freeze_inspectors(plan, departments=[plan.brigade], enterprise_ids=targets)
+        try:
+            teams, unstaffed = engine.assign_teams(
+                targets, frozen, [engine.TeamGroup(plan.brigade.code, team_size)],
+                credential_valid_on=plan.period.end.isoformat(), seed=secrets.token_bytes(32))
+        except engine.DrawInputError as exc:
+            raise InspectionError(ErrorCode.INVALID, f"无法分配检查人员：{exc}") from exc
+        first = issued.count() + 1
+        new = [_NewTask(f"{plan.year}{plan.month:02d}-{plan.brigade.code}-F-{k:03d}", enterprise_id, tuple(team))
+               for k, (enterprise_id, team, failure) in enumerate(zip(targets, teams, unstaffed, strict=True),
+                                                                  start=first)
+               if not failure]
+        return _create_tasks(new, kind=TaskKind.OFFSITE, plan_id=plan.pk, due=plan.period.end, now=now, actor=actor,
+                             source="正面清单企业非现场检查")
+
+
 def _task_for_update(task_id: int) -> InspectionTask:
     task = InspectionTask.objects.select_for_update().filter(pk=task_id).first()
     if task is None:

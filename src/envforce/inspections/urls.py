@@ -9,4 +9,5 @@ urlpatterns = [
     path("tasks/<int:pk>/<str:action>/", views.TaskActionView.as_view(), name="task-action"),
     path("issue/draw/<int:pk>/", views.IssueFromDrawView.as_view(), name="issue-draw"),
     path("issue/targeted/<int:pk>/", views.IssueTargetedView.as_view(), name="issue-targeted"),
+    path("issue/offsite/<int:pk>/", views.IssueOffsiteView.as_view(), name="issue-offsite"),
 ]

@@ -137,6 +137,19 @@ class IssueFromDrawView(RolePermissionMixin, View):
         return redirect("planning:draw-detail", pk=pk)
 
 
+class IssueOffsiteView(RolePermissionMixin, View):
+    required_perm = Perm.DRAW_RUN
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            tasks = services.issue_offsite_tasks(pk, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已派发正面清单企业非现场检查任务 {len(tasks)} 项")
+        return redirect("planning:plan-detail", pk=pk)
+
+
 class IssueTargetedView(RolePermissionMixin, View):
     required_perm = Perm.DRAW_RUN
 
