@@ -135,6 +135,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_whole_table_totals():
+    # The enterprise list's cached total is checked against the table's largest key, which only
+    # grows in a real database; a test's rollback rewinds SQLite's AUTOINCREMENT, so the next
+    # test can reach the same largest key with other rows.
+    from envforce.registry import selectors
+
+    selectors._WHOLE_TABLE_TOTALS.clear()
+
+
 # Rule sets seeded by data migrations (credit, planning, offsite). Transactional tests (live
 # server, real worker processes) flush every table when they end, which would leave later tests
 # in the same worker without them; the seeds are idempotent, so they are simply re-applied.

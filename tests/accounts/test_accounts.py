@@ -3,9 +3,15 @@ administrators, and the audit of every account change."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from envforce.accounts import services
 from envforce.accounts.errors import AccountError
@@ -100,11 +106,55 @@ def test_successful_login_is_audited(client, officer_a):
     assert AuditEntry.objects.filter(event="accounts.login", actor_id=officer_a.pk).exists()
 
 
+def _session_writes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries
+            if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def _age_session(client, *, saved_seconds_ago: int) -> datetime:
+    """Make the stored session look as if it was last saved that long ago."""
+    expiry = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - saved_seconds_ago)
+    assert Session.objects.filter(session_key=client.session.session_key).update(expire_date=expiry) == 1
+    return expiry
+
+
+def _stored_expiry(client) -> datetime:
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value).expire_date
+
+
 def test_sessions_expire_when_idle(client, officer_a):
     assert settings.SESSION_COOKIE_AGE <= 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
     client.post("/login/", {"username": "officer_a", "password": PASSWORD})
     assert 0 < client.session.get_expiry_age() <= 30 * 60
+    assert client.get("/registry/enterprises/").status_code == 200
+    _age_session(client, saved_seconds_ago=settings.SESSION_COOKIE_AGE + 1)
+    response = client.get("/registry/enterprises/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_session_in_use_is_renewed_at_most_once_per_interval(client, officer_a):
+    assert 0 < settings.ENVFORCE_SESSION_RENEW_SECONDS <= 60
+    client.post("/login/", {"username": "officer_a", "password": PASSWORD})
+    just_saved = _stored_expiry(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/registry/enterprises/").status_code == 200
+    assert _session_writes(queries) == [] and _stored_expiry(client) == just_saved
+
+    interval = settings.ENVFORCE_SESSION_RENEW_SECONDS
+    aged = _age_session(client, saved_seconds_ago=interval + 5)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/registry/enterprises/").status_code == 200
+    assert _session_writes(queries)
+    # The full idle window again, from this request.
+    assert aged + timedelta(seconds=interval) < _stored_expiry(client) <= timezone.now() + timedelta(
+        seconds=settings.SESSION_COOKIE_AGE)
+
+
+def test_a_request_that_does_not_read_the_session_does_not_renew_it(client, officer_a):
+    client.post("/login/", {"username": "officer_a", "password": PASSWORD})
+    aged = _age_session(client, saved_seconds_ago=settings.ENVFORCE_SESSION_RENEW_SECONDS + 5)
+    assert client.get("/healthz").status_code == 200
+    assert _stored_expiry(client) == aged
 
 
 def test_inactive_account_cannot_log_in(client, officer_a, sysadmin):

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "envforce.core.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -161,9 +162,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
-# Idle sessions end after 30 minutes; every request renews the window.
+# Idle sessions end after 30 minutes. Requests renew the window, saving the session at most
+# once per ENVFORCE_SESSION_RENEW_SECONDS (envforce.core.middleware.SessionRenewalMiddleware)
+# rather than on every request: a session ends at most that long before 30 idle minutes, never
+# after.
 SESSION_COOKIE_AGE = int(os.environ.get("ENVFORCE_SESSION_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "envforce.core.sessions"
+ENVFORCE_SESSION_RENEW_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
 
 from envforce.accounts.rules import Perm
 from envforce.core.permissions import has_perm
+from envforce.web.templatetags.web_tags import cached_reverse
 
 NAV: list[tuple[str, list[tuple[str, str, Perm]]]] = [
     ("名录库", [
@@ -80,7 +80,7 @@ def _is_under(path: str, url: str) -> bool:
 
 
 def nav_sections(user: Any, path: str) -> list[NavSection]:
-    visible = [(section, [(label, reverse(name)) for label, name, perm in links if has_perm(user, perm)])
+    visible = [(section, [(label, cached_reverse(name)) for label, name, perm in links if has_perm(user, perm)])
                for section, links in NAV]
     # The longest matching URL wins, so /planning/draws/ does not also light up /planning/.
     matches = [url for _, links in visible for _, url in links if _is_under(path, url)]
