@@ -9,12 +9,13 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Func, Q, QuerySet, TextField, Value
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Upper
 from django.utils.functional import cached_property
 
 from envforce.accounts.rules import Perm
 from envforce.core.permissions import has_perm
+from envforce.registry import choices
 from envforce.registry.models import (
     CatalogueVersion,
     Department,
@@ -74,6 +75,20 @@ def _fragment_matches_postgresql(q: str) -> QuerySet[Enterprise, Any]:
         by_address = by_address.filter(address__icontains=q)
     by_code = rows.filter(credit_code__startswith=q.upper())
     return by_name.values("pk").union(by_code.values("pk"), by_address.values("pk"))
+
+
+def enterprise_rows(page: QuerySet[Enterprise]) -> list[dict[str, Any]]:
+    """The rows of a page of the enterprise list, as plain values with the Chinese labels of
+    the supervision class and status: what the list page shows, without building three model
+    instances (enterprise, street, industry) per row."""
+    class_labels = dict(choices.SupervisionClass.choices)
+    status_labels = dict(choices.EnterpriseStatus.choices)
+    rows = list(page.values("pk", "name", "credit_code", "supervision_class", "status",
+                            street_name=F("street__name"), industry_name=F("industry__name")))
+    for row in rows:
+        row["supervision_class_label"] = class_labels.get(row["supervision_class"], row["supervision_class"])
+        row["status_label"] = status_labels.get(row["status"], row["status"])
+    return rows
 
 
 # The total of a whole table, per server process: (database alias, table) -> (largest primary

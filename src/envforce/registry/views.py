@@ -138,6 +138,7 @@ class EnterpriseListView(FilteredListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
+        ctx["enterprises"] = selectors.enterprise_rows(ctx["page_obj"].object_list)
         ctx["streets"] = list(Street.objects.values_list("code", "name"))
         ctx["classes"] = choices.SupervisionClass.choices
         ctx["statuses"] = choices.EnterpriseStatus.choices
