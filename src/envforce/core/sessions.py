@@ -14,6 +14,6 @@ class SessionStore(db.SessionStore):
     loaded_expiry: datetime | None = None
 
     def _get_session_from_db(self) -> Any:
-        stored = super()._get_session_from_db()
+        stored = super()._get_session_from_db()  # type: ignore[misc]  # not in django-stubs
         self.loaded_expiry = stored.expire_date if stored is not None else None
         return stored

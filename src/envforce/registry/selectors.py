@@ -83,8 +83,9 @@ def enterprise_rows(page: QuerySet[Enterprise]) -> list[dict[str, Any]]:
     instances (enterprise, street, industry) per row."""
     class_labels = dict(choices.SupervisionClass.choices)
     status_labels = dict(choices.EnterpriseStatus.choices)
-    rows = list(page.values("pk", "name", "credit_code", "supervision_class", "status",
-                            street_name=F("street__name"), industry_name=F("industry__name")))
+    rows: list[dict[str, Any]] = [
+        dict(row) for row in page.values("pk", "name", "credit_code", "supervision_class", "status",
+                                         street_name=F("street__name"), industry_name=F("industry__name"))]
     for row in rows:
         row["supervision_class_label"] = class_labels.get(row["supervision_class"], row["supervision_class"])
         row["status_label"] = status_labels.get(row["status"], row["status"])

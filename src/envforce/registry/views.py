@@ -101,7 +101,7 @@ class FilteredListView(RolePermissionMixin, ListView):
         params.pop("sort", None)
         ctx["sort_querystring"] = params.urlencode()
         ctx["current_sort"] = self.request.GET.get("sort", self.default_sort)
-        ctx["filters"] = _QueryValues(self.request.GET.items())
+        ctx["filters"] = _QueryValues(self.request.GET.dict())
         ctx["can_export"] = has_perm(self.request.user, Perm.REGISTRY_EXPORT)
         ctx["can_edit"] = has_perm(self.request.user, Perm.REGISTRY_EDIT)
         ctx["can_edit_inspectors"] = has_perm(self.request.user, Perm.INSPECTOR_EDIT)

@@ -40,7 +40,7 @@ class ReadModelSerializer(serializers.ModelSerializer):
     enterprises with their street and industry did so 150 times)."""
 
     @cached_property
-    def _readable_fields(self) -> list[serializers.Field]:  # type: ignore[override]
+    def _readable_fields(self) -> list[serializers.Field]:
         return [field for field in self.fields.values() if not field.write_only]
 
 
