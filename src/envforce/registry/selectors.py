@@ -150,7 +150,20 @@ class DeferredJoinPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
+        if bottom > self.count // 2 and _ends_with_key(rows):
+            # The back half is read from the end: the last page skips nothing instead of every
+            # row before it (the order ends with the key, so it is total and reversible).
+            keys = rows.reverse().values("pk")[self.count - top:self.count - bottom]
+        else:
+            keys = rows.values("pk")[bottom:top]
+        return Page(rows.filter(pk__in=keys), number, self)
+
+
+def _ends_with_key(rows: QuerySet[Any]) -> bool:
+    """Whether the queryset's order ends with its primary key (so it orders every row)."""
+    query = rows.query
+    ordering = query.order_by or (rows.model._meta.ordering if query.default_ordering else ())
+    return bool(ordering) and str(ordering[-1]).lstrip("-") in {"pk", rows.model._meta.pk.name}
 
 
 def inspectors_visible_to(user: Any) -> QuerySet[Inspector]:
