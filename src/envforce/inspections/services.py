@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
@@ -91,6 +92,23 @@ def issue_tasks_from_draw(draw_id: int, *, actor: Actor, at: dt.datetime | None 
                              draw=draw, source=f"抽取 {draw.number}")
 
 
+def _brigade_teams(plan: Any, targets: list[int], prefix: str, *, start: int) -> list[_NewTask]:
+    """New tasks for these targets of a plan, numbered ``prefix`` + 001…, with teams chosen like a
+    draw's from the plan's brigade (least-loaded eligible inspectors, random among equals, no
+    conflicts or last round's visits); targets nobody can staff get no task."""
+    team_size = int(plan.rule_set.definition["team_size"])
+    frozen = planning_selectors.freeze_inspectors(plan, departments=[plan.brigade], enterprise_ids=targets)
+    try:
+        teams, unstaffed = engine.assign_teams(
+            targets, frozen, [engine.TeamGroup(plan.brigade.code, team_size)],
+            credential_valid_on=plan.period.end.isoformat(), seed=secrets.token_bytes(32))
+    except engine.DrawInputError as exc:
+        raise InspectionError(ErrorCode.INVALID, f"无法分配检查人员：{exc}") from exc
+    return [_NewTask(f"{prefix}{k:03d}", enterprise_id, tuple(team))
+            for k, (enterprise_id, team, failure) in enumerate(zip(targets, teams, unstaffed, strict=True), start=start)
+            if not failure]
+
+
 def issue_targeted_tasks(targeted_list_id: int, *, actor: Actor, at: dt.datetime | None = None) -> list[InspectionTask]:
     """Tasks for a targeted list, teams chosen like a draw's (least-loaded eligible inspectors of
     the brigade, random among equals, no conflicts or last round's visits); not verifiable and
@@ -105,20 +123,8 @@ def issue_targeted_tasks(targeted_list_id: int, *, actor: Actor, at: dt.datetime
         if InspectionTask.objects.filter(targeted_list=targeted).exists():
             raise InspectionError(ErrorCode.CONFLICT, "该名单的任务已派发")
         plan = targeted.plan
-        team_size = int(plan.rule_set.definition["team_size"])
-        frozen = planning_selectors.freeze_inspectors(plan, departments=[plan.brigade],
-                                                      enterprise_ids=[int(i["enterprise_id"]) for i in targeted.items])
-        targets = [int(i["enterprise_id"]) for i in targeted.items]
-        try:
-            teams, unstaffed = engine.assign_teams(
-                targets, frozen, [engine.TeamGroup(plan.brigade.code, team_size)],
-                credential_valid_on=plan.period.end.isoformat(), seed=secrets.token_bytes(32))
-        except engine.DrawInputError as exc:
-            raise InspectionError(ErrorCode.INVALID, f"无法分配检查人员：{exc}") from exc
-        new = [_NewTask(f"{plan.year}{plan.month:02d}-{plan.brigade.code}-Z{targeted.pk}-{k:03d}", enterprise_id,
-                        tuple(team))
-               for k, (enterprise_id, team, failure) in enumerate(zip(targets, teams, unstaffed, strict=True), start=1)
-               if not failure]
+        new = _brigade_teams(plan, [int(i["enterprise_id"]) for i in targeted.items],
+                             f"{plan.year}{plan.month:02d}-{plan.brigade.code}-Z{targeted.pk}-", start=1)
         return _create_tasks(new, kind=TaskKind.TARGETED, plan_id=plan.pk, due=plan.period.end, now=now, actor=actor,
                              targeted=targeted, source=f"重点检查名单 #{targeted.pk}")
 
@@ -147,19 +153,8 @@ def issue_offsite_tasks(plan_id: int, *, actor: Actor, at: dt.datetime | None = 
         targets = [u.enterprise_id for u in units if not u.networked and u.enterprise_id not in done]
         if not targets:
             raise InspectionError(ErrorCode.CONFLICT, "没有需要派发非现场检查任务的正面清单企业（无在线监控的均已派发）")
-        team_size = int(plan.rule_set.definition["team_size"])
-        frozen = planning_selectors.freeze_inspectors(plan, departments=[plan.brigade], enterprise_ids=targets)
-        try:
-            teams, unstaffed = engine.assign_teams(
-                targets, frozen, [engine.TeamGroup(plan.brigade.code, team_size)],
-                credential_valid_on=plan.period.end.isoformat(), seed=secrets.token_bytes(32))
-        except engine.DrawInputError as exc:
-            raise InspectionError(ErrorCode.INVALID, f"无法分配检查人员：{exc}") from exc
-        first = issued.count() + 1
-        new = [_NewTask(f"{plan.year}{plan.month:02d}-{plan.brigade.code}-F-{k:03d}", enterprise_id, tuple(team))
-               for k, (enterprise_id, team, failure) in enumerate(zip(targets, teams, unstaffed, strict=True),
-                                                                  start=first)
-               if not failure]
+        new = _brigade_teams(plan, targets, f"{plan.year}{plan.month:02d}-{plan.brigade.code}-F-",
+                             start=issued.count() + 1)
         return _create_tasks(new, kind=TaskKind.OFFSITE, plan_id=plan.pk, due=plan.period.end, now=now, actor=actor,
                              source="正面清单企业非现场检查")
 
