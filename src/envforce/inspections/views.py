@@ -124,16 +124,21 @@ class TaskActionView(RolePermissionMixin, View):
         return redirect("inspections:task-detail", pk=pk)
 
 
+def _issue(request: HttpRequest, issue: Any, pk: int, done: str) -> None:
+    """Run an ``issue_*_tasks`` service and say how it went (``done`` takes the task count)."""
+    try:
+        tasks = issue(pk, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(len(tasks)))
+
+
 class IssueFromDrawView(RolePermissionMixin, View):
     required_perm = Perm.DRAW_RUN
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        try:
-            tasks = services.issue_tasks_from_draw(pk, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"已派发检查任务 {len(tasks)} 项")
+        _issue(request, services.issue_tasks_from_draw, pk, "已派发检查任务 {} 项")
         return redirect("planning:draw-detail", pk=pk)
 
 
@@ -141,12 +146,7 @@ class IssueOffsiteView(RolePermissionMixin, View):
     required_perm = Perm.DRAW_RUN
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        try:
-            tasks = services.issue_offsite_tasks(pk, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"已派发正面清单企业非现场检查任务 {len(tasks)} 项")
+        _issue(request, services.issue_offsite_tasks, pk, "已派发正面清单企业非现场检查任务 {} 项")
         return redirect("planning:plan-detail", pk=pk)
 
 
@@ -157,10 +157,5 @@ class IssueTargetedView(RolePermissionMixin, View):
         from envforce.planning.models import TargetedList
 
         targeted = get_object_or_404(TargetedList, pk=pk)
-        try:
-            tasks = services.issue_targeted_tasks(pk, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"已派发重点检查任务 {len(tasks)} 项")
+        _issue(request, services.issue_targeted_tasks, pk, "已派发重点检查任务 {} 项")
         return redirect("planning:plan-detail", pk=targeted.plan_id)
